@@ -1,0 +1,105 @@
+"""AEAD envelope and key providers, shared by the ``encrypt`` action, the token store and the hub vault.
+
+The envelope is AES-256-GCM (NIST SP 800-38D) with a 96-bit random nonce: ``nonce (12 bytes) || ciphertext || tag
+(16 bytes)``. Associated data binds a ciphertext to its context (record id, user, server …): a ciphertext moved to
+another context fails to open. Failures raise :class:`mcpguard.errors.CryptoError`; there is no plaintext fallback.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import stat
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from mcpguard.errors import CryptoError, KeyUnavailable
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+
+
+def generate_key() -> bytes:
+    """A fresh 256-bit key from the OS CSPRNG."""
+    return AESGCM.generate_key(bit_length=256)
+
+
+def seal(key: bytes, plaintext: bytes, aad: bytes = b"") -> bytes:
+    """Encrypt ``plaintext`` under ``key`` (32 bytes) with associated data ``aad``; returns ``nonce || ct || tag``."""
+    if len(key) != KEY_BYTES:
+        raise CryptoError("AES-256-GCM needs a 32-byte key")
+    nonce = os.urandom(NONCE_BYTES)
+    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def open_sealed(key: bytes, blob: bytes, aad: bytes = b"") -> bytes:
+    """Decrypt a :func:`seal` envelope; raises :class:`CryptoError` on a wrong key, tampered bytes or other ``aad``."""
+    if len(key) != KEY_BYTES:
+        raise CryptoError("AES-256-GCM needs a 32-byte key")
+    if len(blob) < NONCE_BYTES + 16:
+        raise CryptoError("ciphertext too short")
+    try:
+        return AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
+    except InvalidTag:
+        raise CryptoError("ciphertext failed authentication (wrong key, tampered data or wrong context)") from None
+
+
+class FileKeyProvider:
+    """Named 32-byte keys stored one per file in ``directory`` (created ``0700``; key files ``0600``).
+
+    ``get(name)`` creates a missing key when ``create`` is true; an existing key file with group/other permissions or
+    the wrong length raises :class:`KeyUnavailable` rather than being used.
+    """
+
+    def __init__(self, directory: str | os.PathLike[str], *, create: bool = True) -> None:
+        self.directory = Path(directory).expanduser()
+        self.create = create
+
+    def get(self, name: str) -> bytes:
+        """The key called ``name`` (``[a-z0-9_-]+``), 32 bytes."""
+        if not name.replace("-", "").replace("_", "").isalnum():
+            raise KeyUnavailable(f"invalid key name {name!r}")
+        path = self.directory / f"{name}.key"
+        if not path.exists():
+            if not self.create:
+                raise KeyUnavailable(f"key {name!r} not found in {self.directory}")
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            key = generate_key()
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(base64.b64encode(key) + b"\n")
+            return key
+        mode = path.stat().st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise KeyUnavailable(f"key file {path} is readable by group or others; chmod 600 it")
+        try:
+            key = base64.b64decode(path.read_bytes().strip(), validate=True)
+        except (OSError, ValueError):
+            raise KeyUnavailable(f"key file {path} is unreadable or not base64") from None
+        if len(key) != KEY_BYTES:
+            raise KeyUnavailable(f"key file {path} does not hold a 32-byte key")
+        return key
+
+
+class EnvKeyProvider:
+    """Named keys from environment variables ``{prefix}{NAME}`` holding base64 of 32 bytes (``NAME`` upper-cased,
+    ``-`` → ``_``). A missing or malformed variable raises :class:`KeyUnavailable` naming the variable, not its value."""
+
+    def __init__(self, prefix: str = "MCPGUARD_KEY_", environ: dict[str, str] | None = None) -> None:
+        self.prefix = prefix
+        self.environ = os.environ if environ is None else environ
+
+    def get(self, name: str) -> bytes:
+        var = self.prefix + name.upper().replace("-", "_")
+        raw = self.environ.get(var)
+        if not raw:
+            raise KeyUnavailable(f"environment variable {var} is not set")
+        try:
+            key = base64.b64decode(raw.strip(), validate=True)
+        except ValueError:
+            raise KeyUnavailable(f"environment variable {var} is not base64") from None
+        if len(key) != KEY_BYTES:
+            raise KeyUnavailable(f"environment variable {var} does not hold a 32-byte key")
+        return key
