@@ -105,6 +105,9 @@ class KeysConfig(_Model):
     provider: Literal["file", "env"] = "file"
     dir: str = "~/.local/share/mcpguard/keys"
     env_prefix: str = "MCPGUARD_KEY_"
+    #: Name of the key the ``encrypt`` action uses; it is written into each envelope as the key id, so a new name
+    #: rotates the key while old envelopes stay openable with the old one.
+    encrypt_key: str = Field(default="encrypt", pattern=r"^[a-z0-9_-]{1,64}$")
 
 
 class TokensConfig(_Model):

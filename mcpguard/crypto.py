@@ -8,9 +8,12 @@ another context fails to open. Failures raise :class:`mcpguard.errors.CryptoErro
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 import stat
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -19,6 +22,32 @@ from mcpguard.errors import CryptoError, KeyUnavailable
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
+
+#: Names of the keys the pipeline asks its :class:`KeyProvider` for. One key per purpose, so a leak of one (e.g. the
+#: audit fingerprint key shared with an auditor) does not open the others.
+TOKEN_ID_KEY = "token-id"  # HMAC-SHA256: derives token ids from values
+TOKEN_SEAL_KEY = "token-seal"  # AES-256-GCM: seals token → value mappings at rest
+AUDIT_FP_KEY = "audit-fp"  # HMAC-SHA256: value fingerprints in audit records
+DEFAULT_ENCRYPT_KEY = "encrypt"  # AES-256-GCM: the inline ``encrypt`` action (its name is the envelope's key id)
+
+
+@runtime_checkable
+class KeyProvider(Protocol):
+    """Anything that returns a named 32-byte key or raises :class:`KeyUnavailable`."""
+
+    def get(self, name: str) -> bytes:
+        """The key called ``name`` (32 bytes)."""
+        ...
+
+
+def keyed_hash(key: bytes, *parts: str, length: int = 32) -> str:
+    """HMAC-SHA256 (RFC 2104) of ``parts`` joined with NUL, as ``length`` lowercase hex characters (≤ 64).
+
+    Used for token ids and audit fingerprints: without the key a low-entropy value (a phone number) cannot be
+    recovered by hashing candidates.
+    """
+    mac = hmac.new(key, "\0".join(parts).encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+    return mac[:length]
 
 
 def generate_key() -> bytes:
@@ -67,9 +96,21 @@ class FileKeyProvider:
                 raise KeyUnavailable(f"key {name!r} not found in {self.directory}")
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             key = generate_key()
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(base64.b64encode(key) + b"\n")
+            # Write a private temp file, then hard-link it into place: link() fails if the name exists, so two
+            # processes starting at once never see a half-written key and agree on one key.
+            tmp = self.directory / f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(base64.b64encode(key) + b"\n")
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                try:
+                    os.link(tmp, path)
+                except FileExistsError:
+                    return self.get(name)
+            finally:
+                tmp.unlink(missing_ok=True)
             return key
         mode = path.stat().st_mode
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
@@ -92,6 +133,7 @@ class EnvKeyProvider:
         self.environ = os.environ if environ is None else environ
 
     def get(self, name: str) -> bytes:
+        """The key called ``name`` from ``{prefix}{NAME}``."""
         var = self.prefix + name.upper().replace("-", "_")
         raw = self.environ.get(var)
         if not raw:
@@ -103,3 +145,31 @@ class EnvKeyProvider:
         if len(key) != KEY_BYTES:
             raise KeyUnavailable(f"environment variable {var} does not hold a 32-byte key")
         return key
+
+
+class MemoryKeyProvider:
+    """Keys held in a dict (tests, the hub when it manages keys itself). ``create`` generates missing keys on first
+    use; otherwise a missing name raises :class:`KeyUnavailable`."""
+
+    def __init__(self, keys: dict[str, bytes] | None = None, *, create: bool = True) -> None:
+        self._keys = dict(keys or {})
+        self.create = create
+
+    def get(self, name: str) -> bytes:
+        """The key called ``name``."""
+        key = self._keys.get(name)
+        if key is None:
+            if not self.create:
+                raise KeyUnavailable(f"key {name!r} is not configured")
+            key = self._keys[name] = generate_key()
+        if len(key) != KEY_BYTES:
+            raise KeyUnavailable(f"key {name!r} does not hold 32 bytes")
+        return key
+
+
+def key_provider_from_config(keys_config) -> KeyProvider:  # noqa: ANN001 - mcpguard.config.KeysConfig
+    """The :class:`KeyProvider` described by a ``[keys]`` section: ``file`` → :class:`FileKeyProvider` on ``dir``
+    (keys created on first use), ``env`` → :class:`EnvKeyProvider` with ``env_prefix``."""
+    if keys_config.provider == "env":
+        return EnvKeyProvider(keys_config.env_prefix)
+    return FileKeyProvider(keys_config.dir)

@@ -1,0 +1,1 @@
+"""The hub's ``/v1`` admin API: :mod:`.routes` (``admin_routes``), :mod:`.models` (bodies), :mod:`.openapi`."""

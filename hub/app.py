@@ -1,0 +1,519 @@
+"""The hub's ASGI application: routes, authentication, lifespan, readiness.
+
+Routes (``P`` = ``server.prefix``; reverse proxies do not strip it)::
+
+    P/mcp                                           MCP Streamable HTTP, both eras (authenticated)
+    P/v1/...                                        admin API from hub.admin.routes (authenticated there)
+    P/health  P/ready  P/metrics                    liveness, readiness (start-up probe + live probes), Prometheus
+    /.well-known/oauth-protected-resource           RFC 9728 metadata (unauthenticated), also at
+    /.well-known/oauth-protected-resource P/mcp     the path-inserted form (RFC 9728 §3.1) and
+    P/mcp/.well-known/oauth-protected-resource      the suffixed form the seed platform's clients use,
+    P/.well-known/oauth-protected-resource          and under the prefix
+    + routes contributed by components (the auth mode's OAuth endpoints and JWKS)
+
+Every request gets a request id (``X-Request-Id``, echoed, generated when absent or malformed), one JSON access log
+line and a metrics count. Host and Origin are checked on every route but ``/health`` and ``/ready`` (DNS rebinding;
+allowed: loopback names, ``public_url``'s host, ``allowed_hosts``/``allowed_origins``). A refused token gets 401 with
+``WWW-Authenticate: Bearer resource_metadata="…"`` and the JSON body of :mod:`hub.errors`; a token in the query string
+is refused (RFC 6750 §2.3 "SHOULD NOT", RFC 9700 §4.3.2 — it leaks into logs).
+
+:func:`create_app` takes every collaborator as a parameter (tests inject them); :func:`build_app` is the composition
+root that picks them from the settings, importing the auth mode, the vault and the admin API lazily.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from hub.auth.base import AuthError, Authenticator, InvalidToken, MissingToken, Principal
+from hub.errors import auth_error_response, error_response
+from hub.logs import request_id_var, user_ref
+from hub.metrics import HubMetrics
+from hub.seams import Component, CredentialSource, OffboardingHooks, ReadinessProbe, ResourceMetadata
+from hub.settings import HubSettings
+from mcpguard.errors import ConfigError
+
+logger = logging.getLogger("hub.app")
+access_log = logging.getLogger("hub.access")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+# -- Host / Origin --------------------------------------------------------------------------------------------------
+def allowed_hosts(settings: HubSettings) -> list[str]:
+    """Host header values accepted: loopback with any port, ``public_url``'s netloc, and ``allowed_hosts``."""
+    out = [f"{h}:*" for h in LOOPBACK_HOSTS] + list(LOOPBACK_HOSTS)
+    if settings.server.public_url:
+        out.append(urlsplit(settings.server.public_url).netloc)
+    out += settings.server.allowed_hosts
+    return out
+
+
+def allowed_origins(settings: HubSettings) -> list[str]:
+    """Origin values accepted (an absent Origin is accepted: non-browser clients send none)."""
+    out = [f"http://{h}:*" for h in LOOPBACK_HOSTS] + [f"http://{h}" for h in LOOPBACK_HOSTS]
+    if settings.server.public_url:
+        out.append(settings.server.public_url)
+    out += settings.server.allowed_origins
+    return out
+
+
+def _matches(value: str, patterns: Sequence[str]) -> bool:
+    v = value.lower()
+    for p in patterns:
+        p = p.lower()
+        if v == p or (p.endswith(":*") and v.startswith(p[:-1]) and v[len(p) - 1:].isdigit()):
+            return True
+    return False
+
+
+# -- authentication -------------------------------------------------------------------------------------------------
+class _Admission:
+    """Wraps ``admit(principal)`` (the user directory's offboarding check, a database round trip) with a short
+    per-user cache; :meth:`on_user_deleted` drops the user at once, so offboarding is not delayed by the cache."""
+
+    def __init__(self, admit: Callable[[Principal], Any] | None, ttl: float = 30.0) -> None:
+        self.admit = admit
+        self.ttl = ttl
+        self._ok: dict[str, float] = {}
+
+    async def __call__(self, principal: Principal) -> Principal:
+        if self.admit is None:
+            return principal
+        now = time.monotonic()
+        if self._ok.get(principal.user_id, 0.0) > now:
+            return principal
+        principal = await self.admit(principal)
+        if len(self._ok) > 10_000:
+            self._ok.clear()
+        self._ok[principal.user_id] = now + self.ttl
+        return principal
+
+    async def on_user_deleted(self, user_id: str) -> None:
+        self._ok.pop(user_id, None)
+
+
+def make_authenticate(authenticator: Authenticator, admit: Callable[[Principal], Any] | None = None
+                      ) -> Callable[[Request], Any]:
+    """``await authenticate(request)`` → :class:`Principal` (also stored as ``scope["hub.principal"]``) or raises
+    :class:`AuthError`. Reads ``Authorization: Bearer <token>`` only (RFC 6750 §2.1). ``admit(principal)``, when given,
+    may refuse a verified user (e.g. offboarded: :class:`~hub.auth.base.UserNotProvisioned`)."""
+
+    async def authenticate(request: Request) -> Principal:
+        cached = request.scope.get("hub.principal")
+        if isinstance(cached, Principal):
+            return cached
+        if "access_token" in request.query_params:
+            raise InvalidToken("tokens in the query string are refused; use the Authorization header",
+                               reason="token_in_query")
+        header = request.headers.get("authorization")
+        if not header:
+            raise MissingToken("no bearer token in the Authorization header")
+        scheme, _, token = header.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token or " " in token:
+            raise InvalidToken("the Authorization header must be 'Bearer <token>'", reason="malformed_header")
+        principal = await authenticator.authenticate(token)
+        if admit is not None:
+            principal = await admit(principal)
+        request.scope["hub.principal"] = principal
+        return principal
+
+    return authenticate
+
+
+class McpEndpoint:
+    """ASGI wrapper for the SDK's Streamable HTTP app: authenticates, then binds the SDK's session ownership to the
+    verified user (``scope["user"]``), so a session id presented by another user answers 404 (CVE-2026-25536 class)."""
+
+    def __init__(self, app: ASGIApp, authenticate: Callable[[Request], Any], on_auth_error: Callable[..., Response]):
+        self.app = app
+        self.authenticate = authenticate
+        self.on_auth_error = on_auth_error
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+        from mcp.server.auth.provider import AccessToken
+
+        request = Request(scope, receive)
+        try:
+            principal = await self.authenticate(request)
+        except AuthError as err:
+            await self.on_auth_error(request, err)(scope, receive, send)
+            return
+        # The SDK compares (client_id, iss, sub) of the creating and the using request; no token is kept.
+        scope["user"] = AuthenticatedUser(AccessToken(
+            token="", client_id="mcpguard-hub", scopes=sorted(principal.scopes), subject=principal.user_id,
+            claims={"iss": principal.tenant},
+        ))
+        await self.app(scope, receive, send)
+
+
+# -- outer middleware -----------------------------------------------------------------------------------------------
+class HubMiddleware:
+    """Request id, Host/Origin check, access log and HTTP metrics, around everything."""
+
+    def __init__(self, app: ASGIApp, settings: HubSettings, metrics: HubMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.hosts = allowed_hosts(settings)
+        self.origins = allowed_origins(settings)
+        self.check = settings.server.dns_rebinding_protection
+        p = settings.server.prefix
+        self.exempt = {"/health", "/ready", f"{p}/health", f"{p}/ready"}
+        self.routes = {f"{p}/mcp": "mcp", f"{p}/health": "health", "/health": "health", f"{p}/ready": "ready",
+                       "/ready": "ready", f"{p}/metrics": "metrics", "/metrics": "metrics"}
+        self.prefix = p
+
+    def _route_name(self, path: str) -> str:
+        if path in self.routes:
+            return self.routes[path]
+        if "/.well-known/" in path:
+            return "well_known"
+        if path.startswith(f"{self.prefix}/v1/"):
+            return "admin"
+        return "other"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
+        rid = headers.get("x-request-id", "")
+        if not _REQUEST_ID.match(rid):
+            rid = secrets.token_hex(8)
+        token = request_id_var.set(rid)
+        started = time.perf_counter()
+        status_holder = [500]
+        path = scope["path"]
+
+        async def send_wrapper(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status_holder[0] = message["status"]
+                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", rid.encode())]}
+            await send(message)
+
+        try:
+            if self.check and path not in self.exempt:
+                host = headers.get("host", "")
+                origin = headers.get("origin")
+                if not _matches(host, self.hosts):
+                    logger.warning("refused Host header", extra={"reason": "host_not_allowed"})
+                    await error_response(421, "BAD_REQUEST", "Host header is not allowed", "host_not_allowed")(
+                        scope, receive, send_wrapper)
+                    return
+                if origin is not None and not _matches(origin, self.origins):
+                    logger.warning("refused Origin header", extra={"reason": "origin_not_allowed"})
+                    await error_response(403, "FORBIDDEN", "Origin is not allowed", "origin_not_allowed")(
+                        scope, receive, send_wrapper)
+                    return
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = self._route_name(path)
+            self.metrics.http_requests.labels(route, str(status_holder[0])).inc()
+            access_log.info("request", extra={
+                "method": scope.get("method"), "route": route, "status": status_holder[0],
+                "ms": round((time.perf_counter() - started) * 1000, 2)})
+            request_id_var.reset(token)
+
+
+# -- state ----------------------------------------------------------------------------------------------------------
+@dataclass
+class HubState:
+    """What the running app holds (``app.state.hub``)."""
+
+    settings: HubSettings
+    metrics: HubMetrics
+    probes: list[ReadinessProbe] = field(default_factory=list)
+    started: bool = False
+    startup_error: str | None = None
+    draining: bool = False
+    pool: Any = None
+    gateway: Any = None
+    offboarding: Any = None
+
+
+class _Offboarding:
+    """Runs every :class:`OffboardingHooks` (pool first: stop their processes; then token revocation etc.). Errors
+    are logged and re-raised after all hooks ran, so one failing hook does not skip the others."""
+
+    def __init__(self, hooks: Sequence[OffboardingHooks]) -> None:
+        self.hooks = list(hooks)
+
+    async def on_user_deleted(self, user_id: str) -> None:
+        failed: BaseException | None = None
+        for h in self.hooks:
+            try:
+                await h.on_user_deleted(user_id)
+            except Exception as exc:  # noqa: BLE001
+                logger.error("offboarding hook failed", extra={"hook": type(h).__name__, "user": user_ref(user_id),
+                                                                "error_type": type(exc).__name__})
+                failed = exc
+        if failed is not None:
+            raise failed
+
+
+def default_pipeline(settings: HubSettings) -> Any:
+    """The mcpguard pipeline for the hub's ``[policy]``: ``path`` (an mcpguard.toml) or ``inline`` tables, else the
+    defaults; keys, tokens and audit default to the hub's data directory unless the policy sets them."""
+    from mcpguard.config import load_config, parse_config
+    from mcpguard.runtime import build_pipeline
+
+    pol = settings.policy
+    if pol.path:
+        config = load_config(pol.path)
+        return build_pipeline(config)
+    raw = dict(pol.inline or {})
+    data = settings.storage.data_path
+    raw.setdefault("keys", {}).setdefault("dir", str(data / "keys"))
+    raw.setdefault("tokens", {}).setdefault("path", str(data / "tokens.sqlite3"))
+    audit_path = settings.audit_path
+    raw.setdefault("audit", {}).setdefault("path", str(audit_path) if audit_path else "")
+    return build_pipeline(parse_config(raw, source="[policy]"))
+
+
+def create_app(
+    settings: HubSettings,
+    *,
+    authenticator: Authenticator,
+    credential_sources: Mapping[str, CredentialSource] | None = None,
+    extra_routes: Sequence[BaseRoute] = (),
+    protected_resource_metadata: ResourceMetadata | None = None,
+    pipeline_factory: Callable[[HubSettings], Any] | None = None,
+    components: Sequence[Component] = (),
+    admin_routes: Callable[..., Sequence[BaseRoute]] | None = None,
+    connectors: Mapping[str, Any] | None = None,
+    metrics: HubMetrics | None = None,
+) -> Starlette:
+    """The hub app.
+
+    - ``authenticator``: verifies bearer tokens (:mod:`hub.auth.base`).
+    - ``credential_sources``: kind → :class:`CredentialSource` (merged with the components').
+    - ``extra_routes``: mounted as given (paths include the prefix where needed).
+    - ``protected_resource_metadata``: ``authorization_servers`` etc. for RFC 9728 (``resource`` is filled in).
+    - ``pipeline_factory(settings)`` → pipeline; default :func:`default_pipeline`.
+    - ``components``: the vault, the auth mode's extras (routes, probes, offboarding, lifespan).
+    - ``admin_routes(authenticate=..., hooks=...)`` → routes mounted under ``{prefix}/v1``.
+    - ``connectors``: name → :class:`hub.upstreams.registry.Connector`; default from the settings.
+    """
+    from hub.gateway import Gateway
+    from hub.upstreams.pool import UpstreamPool
+    from hub.upstreams.registry import load_registry
+
+    metrics = metrics or HubMetrics()
+    prefix = settings.server.prefix
+    sources: dict[str, CredentialSource] = {}
+    for comp in components:
+        sources.update(comp.credential_sources)
+    sources.update(credential_sources or {})
+    if connectors is None:
+        connectors = load_registry(settings)
+    pipeline = (pipeline_factory or default_pipeline)(settings)
+    state = HubState(settings=settings, metrics=metrics)
+    pool = UpstreamPool(settings, connectors, sources, metrics=metrics)
+    gateway = Gateway(connectors, pool, pipeline, metrics=metrics, call_timeout=settings.limits.call_timeout_seconds)
+    pool.on_notification = gateway_notification_relay(gateway)
+    state.pool, state.gateway = pool, gateway
+    users = next((c.extras["users"] for c in components if "users" in c.extras), None)
+    admission = _Admission(getattr(users, "admit", None))
+    offboarding = _Offboarding([pool, admission, *(h for c in components for h in c.offboarding)])
+    state.offboarding = offboarding
+    state.probes = [p for c in components for p in c.probes]
+
+    server = gateway.server()
+    # Builds the session manager (our routes wrap its ASGI handler; the Starlette app it returns is not used).
+    from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    server.streamable_http_app(
+        streamable_http_path=f"{prefix}/mcp",
+        max_request_body_size=settings.server.max_request_bytes,
+        session_idle_timeout=settings.server.session_idle_seconds,
+        max_sessions=settings.server.max_sessions,
+        transport_security=TransportSecuritySettings(
+            enable_dns_rebinding_protection=settings.server.dns_rebinding_protection,
+            allowed_hosts=allowed_hosts(settings), allowed_origins=allowed_origins(settings),
+        ),
+    )
+    session_manager = server.session_manager
+    mcp_asgi = StreamableHTTPASGIApp(session_manager)
+
+    resource_metadata_url = f"{settings.server.base_url}/.well-known/oauth-protected-resource{prefix}/mcp"
+    authenticate = make_authenticate(authenticator, admission if admission.admit is not None else None)
+
+    def on_auth_error(_request: Request, err: AuthError) -> Response:
+        metrics.auth_failures.labels(err.reason).inc()
+        logger.info("authentication refused", extra={"reason": err.reason, "code": err.code})
+        return auth_error_response(err, resource_metadata_url)
+
+    async def auth_exception_handler(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, AuthError)
+        return on_auth_error(request, exc)
+
+    meta = protected_resource_metadata or ResourceMetadata()
+
+    async def prm(_request: Request) -> Response:
+        body: dict[str, Any] = {
+            "resource": settings.server.mcp_url,
+            "authorization_servers": list(meta.authorization_servers),
+            "bearer_methods_supported": ["header"],
+            "resource_name": "mcpguard hub",
+        }
+        if meta.scopes_supported:
+            body["scopes_supported"] = list(meta.scopes_supported)
+        body.update(meta.extra)
+        return JSONResponse(body, headers={"cache-control": "public, max-age=300"})
+
+    async def health(_request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def ready(_request: Request) -> Response:
+        checks, ok = await run_probes(state.probes)
+        if not state.started or state.draining:
+            ok = False
+            checks["startup"] = "draining" if state.draining else (state.startup_error or "not started")
+        if not ok:
+            return error_response(503, "NOT_READY", "hub is not ready", "not_ready", checks=checks)
+        return JSONResponse({"status": "ready", "checks": checks})
+
+    async def metrics_route(_request: Request) -> Response:
+        body, ctype = metrics.render()
+        return Response(body, media_type=ctype)
+
+    well_known = "/.well-known/oauth-protected-resource"
+    prm_paths = dict.fromkeys([well_known, f"{well_known}{prefix}/mcp", f"{prefix}/mcp{well_known}",
+                               f"{prefix}{well_known}"])
+    routes: list[BaseRoute] = [
+        Route(f"{prefix}/mcp", McpEndpoint(mcp_asgi, authenticate, on_auth_error), methods=["GET", "POST", "DELETE"]),
+        *(Route(p, prm, methods=["GET"]) for p in prm_paths),
+        *(Route(p, health, methods=["GET"]) for p in dict.fromkeys([f"{prefix}/health", "/health"])),
+        *(Route(p, ready, methods=["GET"]) for p in dict.fromkeys([f"{prefix}/ready", "/ready"])),
+        *(Route(p, metrics_route, methods=["GET"]) for p in dict.fromkeys([f"{prefix}/metrics", "/metrics"])),
+    ]
+    for comp in components:
+        routes.extend(comp.routes)
+    routes.extend(extra_routes)
+    if admin_routes is not None:
+        routes.append(Mount(f"{prefix}/v1", routes=list(admin_routes(authenticate=authenticate, hooks=offboarding))))
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            for comp in components:
+                if comp.lifespan is not None:
+                    await stack.enter_async_context(comp.lifespan())
+            await stack.enter_async_context(pool.running())
+            await stack.enter_async_context(session_manager.run())
+            # Start-up probe: a broken instance (storage unreachable, keys missing) never turns ready.
+            checks, ok = await run_probes(state.probes)
+            if ok:
+                state.started = True
+                metrics.ready.set(1)
+                logger.info("hub ready", extra={"connectors": sorted(connectors), "mcp_url": settings.server.mcp_url})
+            else:
+                state.startup_error = "start-up probe failed"
+                logger.error("start-up probe failed; the hub stays not ready", extra={"checks": checks})
+            try:
+                yield
+            finally:
+                state.draining = True
+                metrics.ready.set(0)
+                logger.info("hub shutting down")
+
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={AuthError: auth_exception_handler})
+    app.state.hub = state
+    app.add_middleware(HubMiddleware, settings=settings, metrics=metrics)
+    return app
+
+
+async def run_probes(probes: Sequence[ReadinessProbe], timeout: float = 5.0) -> tuple[dict[str, str], bool]:
+    """Run each probe with a timeout; ``({name: "ok" | error type}, all ok)``. Error messages are not echoed."""
+    checks: dict[str, str] = {}
+    ok = True
+    for p in probes:
+        try:
+            with anyio.fail_after(timeout):
+                await p.check()
+            checks[p.name] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            ok = False
+            checks[p.name] = f"failed: {type(exc).__name__}"
+    return checks, ok
+
+
+def gateway_notification_relay(gateway: Any) -> Callable[..., Any]:
+    """Upstream notifications → the gateway (cache already invalidated by the pool)."""
+
+    async def relay(inst: Any, method: str, params: Any) -> None:
+        return None
+
+    return relay
+
+
+def load_auth(settings: HubSettings) -> Any:
+    """The :class:`hub.seams.AuthBundle` for ``auth.mode``, importing only that mode's module."""
+    import importlib
+
+    mode = settings.auth.mode
+    try:
+        module = importlib.import_module(f"hub.auth.{mode}")
+    except ModuleNotFoundError as exc:
+        raise ConfigError(f"auth.mode {mode!r} is not available in this installation") from exc
+    build = getattr(module, "build_auth", None)
+    if build is None:
+        raise ConfigError(f"auth.mode {mode!r} has no build_auth()")
+    return build(settings)
+
+
+def build_app(settings: HubSettings, **overrides: Any) -> Starlette:
+    """The composition root: auth by mode, the vault (when installed), the admin API, the pipeline."""
+    bundle = overrides.pop("auth_bundle", None) or load_auth(settings)
+    components: list[Component] = [bundle.component]
+    vault_component = None
+    try:
+        from hub.vault import build_vault
+    except ImportError:
+        build_vault = None  # type: ignore[assignment]
+        logger.warning("vault not installed: no stored credentials")
+    if build_vault is not None:
+        vault_component = build_vault(settings, audit=None)
+        components.insert(0, vault_component)
+    admin = None
+    try:
+        from hub.admin.routes import admin_routes as _admin_routes
+    except ImportError:
+        _admin_routes = None
+    if _admin_routes is not None and vault_component is not None:
+        vault = vault_component.extras.get("vault")
+        audit = vault_component.extras.get("audit")
+
+        def admin(*, authenticate: Any, hooks: Any) -> Sequence[BaseRoute]:
+            return _admin_routes(vault=vault, audit=audit, authenticate=authenticate, hooks=hooks, settings=settings)
+
+    return create_app(
+        settings,
+        authenticator=bundle.authenticator,
+        protected_resource_metadata=bundle.resource_metadata,
+        components=components,
+        admin_routes=admin,
+        **overrides,
+    )
+
+
+__all__ = ["HubState", "build_app", "create_app", "default_pipeline", "load_auth", "make_authenticate", "run_probes"]

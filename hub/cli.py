@@ -1,0 +1,106 @@
+"""``mcpguard hub …``: ``serve``, ``dev-token``, ``vault …`` (from :mod:`hub.vault.cli`), room for ``doctor``.
+
+Reached through the ``mcpguard.commands`` entry point (``hub = "hub.cli:app"``); command bodies import what they need
+when they run.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(
+    name="hub",
+    help=(
+        "The mcpguard hub: one MCP endpoint for many MCP servers, with per-user credentials and the mcpguard "
+        "pipeline on every call.\n\nStart with `mcpguard hub serve` (dev mode on 127.0.0.1:8080), then "
+        "`mcpguard hub dev-token --user you@example.com`."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+ConfigOpt = Annotated[
+    Optional[str],
+    typer.Option("--config", "-c", help="Path to hub.toml (default: $MCPGUARD_HUB_CONFIG, ./hub.toml, "
+                 "~/.config/mcpguard/hub.toml, else the embedded dev defaults)."),
+]
+
+
+def _fail(err: Exception) -> None:
+    from mcpguard.errors import MCPGuardError
+
+    if isinstance(err, MCPGuardError):
+        typer.echo(f"mcpguard hub: {err}", err=True)
+        raise typer.Exit(err.exit_code)
+    raise err
+
+
+@app.command(help="Run the hub (uvicorn). SIGTERM drains: no new connections, in-flight requests finish "
+                  "(up to server.drain_seconds), then upstream children are stopped.")
+def serve(
+    config: ConfigOpt = None,
+    host: Annotated[Optional[str], typer.Option("--host", help="Bind address (default from config: 127.0.0.1).")] = None,
+    port: Annotated[Optional[int], typer.Option("--port", help="Port (default from config: 8080).")] = None,
+) -> None:
+    import uvicorn
+
+    from hub.app import build_app
+    from hub.logs import configure_logging
+    from hub.settings import load_settings
+
+    try:
+        settings = load_settings(config)
+        changes = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+        if changes:
+            settings = settings.model_copy(update={"server": settings.server.model_copy(update=changes)})
+        configure_logging(settings.log.level)
+        app_ = build_app(settings)
+    except Exception as err:  # noqa: BLE001 - translated at this one boundary
+        _fail(err)
+        return
+    typer.echo(f"mcpguard hub ({settings.auth.mode} mode) on {settings.server.mcp_url}", err=True)
+    uvicorn.Server(uvicorn.Config(
+        app_, host=settings.server.host, port=settings.server.port, log_config=None, lifespan="on",
+        timeout_graceful_shutdown=int(settings.server.drain_seconds) or None, timeout_keep_alive=5,
+        proxy_headers=False, server_header=False,
+    )).run()
+
+
+@app.command("dev-token", help="Print a dev-mode access token (auth.mode = \"dev\" only).")
+def dev_token(
+    user: Annotated[str, typer.Option("--user", help="User id (an e-mail), e.g. alice@example.com.")],
+    config: ConfigOpt = None,
+    role: Annotated[list[str], typer.Option("--role", help="Hub role: admin, manager, user, viewer (repeatable).")] = [],  # noqa: B006
+    ttl: Annotated[Optional[int], typer.Option("--ttl", help="Lifetime in seconds (default auth.dev.token_ttl_seconds).")] = None,
+) -> None:
+    from hub.auth.dev import DevAuthenticator
+    from hub.settings import load_settings
+    from mcpguard.errors import ConfigError
+
+    try:
+        settings = load_settings(config)
+        if settings.auth.mode != "dev":
+            raise ConfigError(f"dev-token needs auth.mode = \"dev\" (this config uses {settings.auth.mode!r})")
+        token = DevAuthenticator(settings).mint(user, roles=tuple(role or ["user"]), ttl=ttl)
+    except ValueError as err:
+        typer.echo(f"mcpguard hub: {err}", err=True)
+        raise typer.Exit(2) from None
+    except Exception as err:  # noqa: BLE001
+        _fail(err)
+        return
+    typer.echo(token)
+
+
+def _add_vault() -> None:
+    try:
+        from hub.vault.cli import app as vault_app
+    except ImportError:  # the vault is optional until installed
+        return
+    app.add_typer(vault_app, name="vault")
+
+
+_add_vault()
+# `mcpguard hub doctor` is added by hub.auth (a small edit here: app.command("doctor")(...)).

@@ -1,0 +1,464 @@
+"""The MCP face of the hub: one low-level ``mcp.server.Server`` that aggregates the user's upstreams.
+
+For each request the verified :class:`~hub.auth.base.Principal` is read from the HTTP request the SDK hands the handler
+(``ctx.request.scope["hub.principal"]``, set by :mod:`hub.app` after authentication); nothing is taken from the
+JSON-RPC body to decide who is calling.
+
+- ``tools/list``, ``prompts/list``, ``resources/list``, ``resources/templates/list``: every connector the user may use
+  (enabled, required credentials present), each upstream listing fetched once per instance and cached until the
+  upstream says ``list_changed``; names namespaced ``{connector}__{name}`` (:mod:`hub.upstreams.naming`), filtered by
+  the manifest's ``tools`` lists, credentials redacted, then the mcpguard pipeline (which scans descriptions for
+  poisoning) per connector; the merged list is paginated with an opaque cursor.
+- ``tools/call``, ``prompts/get``, ``resources/read``: rate limit → pipeline on the request (client→server) → the
+  user's pooled upstream session → credentials redacted → pipeline on the result (server→client). Upstream failures
+  become readable error results (``isError: true`` for tools, a JSON-RPC error naming the connector otherwise), never a
+  bare 500. Progress from the upstream is relayed to the caller; a cancelled call cancels the upstream request.
+
+The pipeline (``mcpguard.runtime.build_pipeline``) exposes ``protect(message, Context) -> Outcome``; reversible tokens
+are scoped by ``Context(server=connector, user=principal.user_id)``.
+"""
+
+from __future__ import annotations
+
+import base64
+import inspect
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import anyio
+import mcp_types as types
+import orjson
+from mcp.server import Server
+from mcp.server.lowlevel.server import NotificationOptions
+from mcp.shared.exceptions import MCPError
+from pydantic import ValidationError
+
+from hub.auth.base import Principal
+from hub.logs import user_ref
+from hub.upstreams.naming import NamingError, namespaced, split
+from hub.upstreams.pool import CredentialMissing, Instance, UpstreamPool, UpstreamUnavailable
+from hub.upstreams.ratelimit import RateLimits
+from hub.upstreams.redact import redact
+from hub.upstreams.registry import Connector
+from mcpguard.types import Context, Direction, Outcome
+
+logger = logging.getLogger("hub.gateway")
+
+PAGE_SIZE = 200
+INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+#: JSON-RPC error code for "refused by the hub" (pipeline block, rate limit, missing credential).
+REFUSED = -32001
+
+#: The list methods: (method, result key, name field or None for URI-keyed items, client method).
+LISTS = {
+    "tools/list": ("tools", "name"),
+    "prompts/list": ("prompts", "name"),
+    "resources/list": ("resources", "name"),
+    "resources/templates/list": ("resourceTemplates", "name"),
+}
+
+
+class Pipeline(Protocol):
+    """What the hub needs of :class:`mcpguard.pipeline.Pipeline` (sync or async ``protect``)."""
+
+    def protect(self, message: dict[str, Any], context: Context) -> Outcome | Any: ...
+
+
+def principal_of(ctx: Any) -> Principal:
+    """The verified principal for this request. Raises when absent: a handler must never run unauthenticated."""
+    request = getattr(ctx, "request", None)
+    principal = request.scope.get("hub.principal") if request is not None else None
+    if not isinstance(principal, Principal):
+        raise MCPError(REFUSED, "request is not authenticated")
+    return principal
+
+
+def _encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps({"o": offset})).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        data = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        offset = int(data["o"])
+        if offset < 0:
+            raise ValueError
+        return offset
+    except Exception:  # noqa: BLE001 - any garbage is the same client error
+        raise MCPError(INVALID_PARAMS, "invalid cursor") from None
+
+
+def _dump(model: Any) -> dict[str, Any]:
+    return model.model_dump(by_alias=True, mode="json", exclude_none=True)
+
+
+def _tool_error(text: str) -> dict[str, Any]:
+    return {"content": [{"type": "text", "text": text}], "isError": True}
+
+
+class Gateway:
+    """Builds the hub's MCP :class:`Server` over a pool of upstreams and a pipeline."""
+
+    def __init__(
+        self,
+        connectors: Mapping[str, Connector],
+        pool: UpstreamPool,
+        pipeline: Pipeline,
+        *,
+        metrics: Any = None,
+        call_timeout: float = 120.0,
+        name: str = "mcpguard-hub",
+        version: str = "0.1.0",
+    ) -> None:
+        self.connectors = dict(connectors)
+        self.pool = pool
+        self.pipeline = pipeline
+        self.metrics = metrics
+        self.call_timeout = call_timeout
+        self.rates = RateLimits(connectors)
+        self.name = name
+        self.version = version
+        #: user id → uri → connector (from the last resources/list of that user).
+        self._resource_routes: dict[str, dict[str, str]] = {}
+
+    # -- server --------------------------------------------------------------------------------------------------
+    def server(self) -> Server[Any]:
+        gw = self
+
+        class _HubServer(Server[Any]):
+            def create_initialization_options(self, notification_options=None, experimental_capabilities=None,
+                                              extensions=None):
+                # The hub relays upstream list_changed notifications on the legacy era's standalone stream.
+                return super().create_initialization_options(
+                    notification_options or NotificationOptions(True, True, True), experimental_capabilities,
+                    extensions,
+                )
+
+        return _HubServer(
+            self.name,
+            version=self.version,
+            instructions="mcpguard hub: tools of several MCP servers, named {connector}__{tool}.",
+            on_list_tools=lambda ctx, p: gw._list(ctx, p, "tools/list", types.ListToolsResult),
+            on_call_tool=self.call_tool,
+            on_list_prompts=lambda ctx, p: gw._list(ctx, p, "prompts/list", types.ListPromptsResult),
+            on_get_prompt=self.get_prompt,
+            on_list_resources=lambda ctx, p: gw._list(ctx, p, "resources/list", types.ListResourcesResult),
+            on_list_resource_templates=lambda ctx, p: gw._list(
+                ctx, p, "resources/templates/list", types.ListResourceTemplatesResult
+            ),
+            on_read_resource=self.read_resource,
+        )
+
+    # -- helpers -------------------------------------------------------------------------------------------------
+    async def protect(
+        self, message: dict[str, Any], *, direction: Direction, method: str, connector: str, principal: Principal,
+        tool: str | None = None, request_id: Any = None,
+    ) -> Outcome:
+        out = self.pipeline.protect(
+            message,
+            Context(direction=direction, method=method, server=connector, user=principal.user_id, tool=tool,
+                    request_id=request_id),
+        )
+        if inspect.isawaitable(out):
+            out = await out
+        if self.metrics is not None:
+            for d in getattr(out, "decisions", ()) or ():
+                action = getattr(getattr(d, "action", None), "value", "unknown")
+                self.metrics.pipeline_actions.labels(connector, direction.value, action).inc()
+        return out
+
+    async def usable(self, principal: Principal) -> list[Connector]:
+        """Connectors this user may use now: enabled and with every required credential stored."""
+        out = []
+        for c in self.connectors.values():
+            if not c.manifest.needs_credentials or await self.pool.has_required_credentials(principal, c):
+                out.append(c)
+        return out
+
+    async def _fetch_all(self, inst: Instance, method: str) -> list[dict[str, Any]]:
+        """Every page of one upstream listing (cached on the instance until list_changed)."""
+        cached = inst.lists.get(method)
+        if cached is not None:
+            return cached
+        key = LISTS[method][0]
+        client = inst.client
+        assert client is not None
+        caps = client.server_capabilities
+        area = method.split("/")[0]
+        if getattr(caps, area, None) is None:
+            inst.lists[method] = []
+            return []
+        items: list[dict[str, Any]] = []
+        cursor: str | None = None
+        for _ in range(100):  # page cap: a looping cursor must not hang the hub
+            params = types.PaginatedRequestParams(cursor=cursor)
+            if method == "tools/list":
+                page = await client.session.list_tools(params=params)
+            elif method == "prompts/list":
+                page = await client.session.list_prompts(params=params)
+            elif method == "resources/list":
+                page = await client.session.list_resources(params=params)
+            else:
+                page = await client.session.list_resource_templates(params=params)
+            items.extend(_dump(page).get(key, []))
+            cursor = page.next_cursor
+            if not cursor:
+                break
+        inst.lists[method] = items
+        return items
+
+    async def _list_one(self, principal: Principal, c: Connector, method: str) -> list[dict[str, Any]]:
+        key, field = LISTS[method]
+        try:
+            async with self.pool.session(principal, c.name) as inst:
+                raw = await self._fetch_all(inst, method)
+                secrets = inst.secrets
+        except (CredentialMissing, UpstreamUnavailable) as exc:
+            logger.info("connector skipped in listing", extra={"connector": c.name, "reason": exc.reason})
+            return []
+        except Exception as exc:  # noqa: BLE001 - one broken upstream must not break the aggregated list
+            logger.warning("listing failed", extra={"connector": c.name, "method": method,
+                                                    "error_type": type(exc).__name__})
+            return []
+        items: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for item in raw:
+            name = item.get(field)
+            if not isinstance(name, str):
+                continue
+            if method == "tools/list" and not c.manifest.tools.permits(name):
+                continue
+            try:
+                full = namespaced(c.name, name)
+            except NamingError:
+                logger.warning("upstream name skipped: invalid once namespaced",
+                               extra={"connector": c.name, "method": method})
+                continue
+            if full in seen:
+                logger.warning("upstream name skipped: duplicate", extra={"connector": c.name, "method": method})
+                continue
+            seen.add(full)
+            items.append({**item, field: full})
+        items, _ = redact(items, secrets)
+        outcome = await self.protect(
+            {"jsonrpc": "2.0", "id": 0, "result": {key: items}},
+            direction=Direction.SERVER_TO_CLIENT, method=method, connector=c.name, principal=principal,
+        )
+        if outcome.kind != "forward" or outcome.message is None:
+            logger.warning("listing blocked by policy", extra={"connector": c.name, "method": method})
+            return []
+        result = outcome.message.get("result") or {}
+        return list(result.get(key, []))
+
+    async def _list(self, ctx: Any, params: Any, method: str, result_type: type) -> Any:
+        principal = principal_of(ctx)
+        offset = _decode_cursor(getattr(params, "cursor", None) if params is not None else None)
+        connectors = await self.usable(principal)
+        results: dict[str, list[dict[str, Any]]] = {}
+
+        async def one(c: Connector) -> None:
+            results[c.name] = await self._list_one(principal, c, method)
+
+        async with anyio.create_task_group() as tg:
+            for c in connectors:
+                tg.start_soon(one, c)
+        merged = [item for c in connectors for item in results.get(c.name, [])]
+        if method == "resources/list":
+            self._resource_routes[principal.user_id] = {
+                it["uri"]: c.name for c in connectors for it in results.get(c.name, []) if "uri" in it
+            }
+        page = merged[offset: offset + PAGE_SIZE]
+        body: dict[str, Any] = {LISTS[method][0]: page}
+        if offset + PAGE_SIZE < len(merged):
+            body["nextCursor"] = _encode_cursor(offset + PAGE_SIZE)
+        self._count(method, "ok")
+        return result_type.model_validate(body)
+
+    def _count(self, method: str, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.mcp_requests.labels(method, outcome).inc()
+
+    def _resolve(self, principal: Principal, full: str, what: str) -> tuple[Connector, str]:
+        parts = split(full)
+        if parts is None or parts[0] not in self.connectors:
+            raise MCPError(INVALID_PARAMS, f"unknown {what} {full!r}")
+        return self.connectors[parts[0]], parts[1]
+
+    # -- tools/call ----------------------------------------------------------------------------------------------
+    async def call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> Any:
+        principal = principal_of(ctx)
+        started = time.perf_counter()
+        connector, tool = self._resolve(principal, params.name, "tool")
+        outcome_label = "ok"
+        try:
+            result = await self._call_tool(ctx, principal, connector, tool, params)
+            if result.get("isError"):
+                outcome_label = "error"
+            return types.CallToolResult.model_validate(result)
+        finally:
+            if self.metrics is not None:
+                self.metrics.tool_calls.labels(connector.name, outcome_label).inc()
+                self.metrics.tool_call_seconds.labels(connector.name).observe(time.perf_counter() - started)
+            self._count("tools/call", outcome_label)
+
+    async def _call_tool(
+        self, ctx: Any, principal: Principal, connector: Connector, tool: str, params: types.CallToolRequestParams
+    ) -> dict[str, Any]:
+        name = connector.name
+        if not connector.manifest.tools.permits(tool):
+            return _tool_error(f"tool {params.name!r} is not enabled on this hub")
+        if not self.rates.allow(principal.user_id, name):
+            if self.metrics is not None:
+                self.metrics.rate_limited.labels(name).inc()
+            return _tool_error(f"rate limit reached for connector {name!r}; try again shortly")
+        request = {"jsonrpc": "2.0", "id": ctx.request_id, "method": "tools/call",
+                   "params": {"name": tool, "arguments": params.arguments or {}}}
+        out = await self.protect(request, direction=Direction.CLIENT_TO_SERVER, method="tools/call", connector=name,
+                                 principal=principal, tool=tool, request_id=ctx.request_id)
+        if out.kind != "forward" or out.message is None:
+            return _tool_error(self._refusal_text(out, "the arguments"))
+        arguments = (out.message.get("params") or {}).get("arguments") or {}
+
+        async def progress(value: float, total: float | None, message: str | None) -> None:
+            if message:
+                message = redact(message, secrets)[0]
+            try:
+                await ctx.session.report_progress(value, total, message)
+            except Exception:  # noqa: BLE001 - progress is best effort
+                pass
+
+        secrets: tuple[str, ...] = ()
+        try:
+            async with self.pool.session(principal, name) as inst:
+                secrets = inst.secrets
+                assert inst.client is not None
+                try:
+                    with anyio.fail_after(self.call_timeout):
+                        upstream = await inst.client.call_tool(tool, arguments, progress_callback=progress)
+                    result = _dump(upstream)
+                except MCPError as exc:
+                    result = _tool_error(f"connector {name!r} returned an error: {exc.error.message}")
+                except TimeoutError:
+                    result = _tool_error(f"connector {name!r} did not answer within {self.call_timeout:g} s")
+                except ValidationError:
+                    result = _tool_error(f"connector {name!r} sent a malformed result")
+                except anyio.get_cancelled_exc_class():
+                    raise
+                except Exception as exc:  # noqa: BLE001 - transport failure: restart the instance next time
+                    self.pool.mark_broken(inst)
+                    logger.warning("upstream call failed", extra={"connector": name, "error_type": type(exc).__name__,
+                                                                   "user": user_ref(principal.user_id)})
+                    result = _tool_error(f"connector {name!r} is unavailable ({type(exc).__name__}); try again")
+        except (CredentialMissing, UpstreamUnavailable) as exc:
+            return _tool_error(str(exc))
+        result, n = redact(result, secrets)
+        if n:
+            logger.info("credential echo redacted", extra={"connector": name, "count": n})
+        response = {"jsonrpc": "2.0", "id": ctx.request_id, "result": result}
+        out = await self.protect(response, direction=Direction.SERVER_TO_CLIENT, method="tools/call", connector=name,
+                                 principal=principal, tool=tool, request_id=ctx.request_id)
+        if out.kind == "forward" and out.message is not None:
+            return out.message.get("result", result)
+        if out.message is not None and isinstance(out.message.get("result"), dict):
+            return out.message["result"]
+        return _tool_error(self._refusal_text(out, "the result"))
+
+    @staticmethod
+    def _refusal_text(out: Outcome, what: str) -> str:
+        err = out.error or {}
+        msg = err.get("message") if isinstance(err, dict) else None
+        return f"mcpguard blocked {what}: {msg}" if msg else f"mcpguard blocked {what} by policy"
+
+    # -- prompts/get and resources/read --------------------------------------------------------------------------
+    async def _forward(
+        self, ctx: Any, principal: Principal, connector: Connector, method: str, wire_params: dict[str, Any],
+        call: Any, tool: str | None = None,
+    ) -> dict[str, Any]:
+        name = connector.name
+        if not self.rates.allow(principal.user_id, name):
+            raise MCPError(REFUSED, f"rate limit reached for connector {name!r}")
+        out = await self.protect({"jsonrpc": "2.0", "id": ctx.request_id, "method": method, "params": wire_params},
+                                 direction=Direction.CLIENT_TO_SERVER, method=method, connector=name,
+                                 principal=principal, tool=tool, request_id=ctx.request_id)
+        if out.kind != "forward" or out.message is None:
+            raise MCPError(REFUSED, self._refusal_text(out, "the request"))
+        wire_params = out.message.get("params") or {}
+        try:
+            async with self.pool.session(principal, name) as inst:
+                assert inst.client is not None
+                try:
+                    with anyio.fail_after(self.call_timeout):
+                        result = _dump(await call(inst.client, wire_params))
+                except MCPError as exc:
+                    msg = redact(exc.error.message, inst.secrets)[0]
+                    raise MCPError(exc.error.code, f"connector {name!r}: {msg}") from None
+                except TimeoutError:
+                    raise MCPError(INTERNAL_ERROR, f"connector {name!r} did not answer in time") from None
+                except ValidationError:
+                    raise MCPError(INTERNAL_ERROR, f"connector {name!r} sent a malformed result") from None
+                except (MCPError, anyio.get_cancelled_exc_class()):
+                    raise
+                except Exception as exc:  # noqa: BLE001
+                    self.pool.mark_broken(inst)
+                    raise MCPError(INTERNAL_ERROR, f"connector {name!r} is unavailable ({type(exc).__name__})") from None
+                result, _ = redact(result, inst.secrets)
+        except (CredentialMissing, UpstreamUnavailable) as exc:
+            raise MCPError(REFUSED, str(exc)) from None
+        out = await self.protect({"jsonrpc": "2.0", "id": ctx.request_id, "result": result},
+                                 direction=Direction.SERVER_TO_CLIENT, method=method, connector=name,
+                                 principal=principal, tool=tool, request_id=ctx.request_id)
+        if out.kind == "forward" and out.message is not None:
+            return out.message.get("result", result)
+        raise MCPError(REFUSED, self._refusal_text(out, "the result"))
+
+    async def get_prompt(self, ctx: Any, params: types.GetPromptRequestParams) -> Any:
+        principal = principal_of(ctx)
+        connector, prompt = self._resolve(principal, params.name, "prompt")
+        result = await self._forward(
+            ctx, principal, connector, "prompts/get", {"name": prompt, "arguments": params.arguments or {}},
+            lambda client, p: client.get_prompt(p.get("name", prompt), p.get("arguments") or None),
+        )
+        self._count("prompts/get", "ok")
+        return types.GetPromptResult.model_validate(result)
+
+    async def read_resource(self, ctx: Any, params: types.ReadResourceRequestParams) -> Any:
+        principal = principal_of(ctx)
+        uri = str(params.uri)
+        routes = self._resource_routes.get(principal.user_id)
+        if routes is None or uri not in routes:
+            await self._list(ctx, None, "resources/list", types.ListResourcesResult)
+            routes = self._resource_routes.get(principal.user_id, {})
+        name = routes.get(uri)
+        if name is None:
+            name = await self._match_template(principal, uri)
+        if name is None:
+            raise MCPError(INVALID_PARAMS, "unknown resource")
+        result = await self._forward(
+            ctx, principal, self.connectors[name], "resources/read", {"uri": uri},
+            lambda client, p: client.read_resource(p.get("uri", uri)),
+        )
+        self._count("resources/read", "ok")
+        return types.ReadResourceResult.model_validate(result)
+
+    async def _match_template(self, principal: Principal, uri: str) -> str | None:
+        """The connector whose resource template matches ``uri`` (literal prefix up to the first ``{``)."""
+        best: tuple[int, str] | None = None
+        for c in await self.usable(principal):
+            try:
+                async with self.pool.session(principal, c.name) as inst:
+                    templates = await self._fetch_all(inst, "resources/templates/list")
+            except Exception:  # noqa: BLE001
+                continue
+            for t in templates:
+                prefix = str(t.get("uriTemplate", "")).split("{", 1)[0]
+                if prefix and uri.startswith(prefix) and (best is None or len(prefix) > best[0]):
+                    best = (len(prefix), c.name)
+        return best[1] if best else None
+
+
+__all__ = ["Gateway", "Pipeline", "principal_of"]

@@ -1,0 +1,164 @@
+"""The detector vocabulary: anchored rules, raw spans and the per-scan context they read.
+
+Offsets here are indices into the *scan buffer*: the folded, ``\\x00``-joined leaves of one frame encoded one byte per
+character (``str.encode("ascii", "replace")``), so byte offsets equal ``str`` offsets of the folded text. Rules match
+``bytes`` regexes; context checks that need non-ASCII words (Korean) read :attr:`ScanContext.text`.
+
+A rule never matches across the ``\\x00`` leaf separator: its character classes exclude it, and the engine drops any
+span that contains one (defence in depth).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from mcpguard.types import Category
+
+#: Joins leaves in the scan buffer. No rule's character classes include it.
+SEP = b"\x00"
+
+
+def byte_table(chars: bytes) -> bytes:
+    """A 256-entry membership table: ``table[b]`` is 1 when byte ``b`` is in ``chars``."""
+    return bytes(1 if i in chars else 0 for i in range(256))
+
+
+ALNUM = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+#: Default boundary set: a token must not continue into these characters on either side.
+WORD = byte_table(ALNUM + b"_")
+#: Base64/base64url token alphabet (for secrets that must not be a slice of a longer blob).
+B64 = byte_table(ALNUM + b"+/=_-")
+NONE = byte_table(b"")
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A confirmed hit in scan-buffer coordinates, before overlap resolution and mapping back to a leaf."""
+
+    start: int
+    end: int
+    type: str
+    rule: str
+    category: Category
+    confidence: float
+
+
+@dataclass(slots=True)
+class ScanContext:
+    """What a rule may read while confirming a hit: the scan buffer ``buf`` (bytes, one per character), the folded
+    ``text`` (same offsets), the lower-cased buffer (computed on demand) and options."""
+
+    buf: bytes
+    text: str
+    flag_placeholders: bool = False
+    default_region: str = "KR"
+    _lower: bytes | None = None
+
+    @property
+    def lower(self) -> bytes:
+        """``buf.lower()``, computed once per scan."""
+        if self._lower is None:
+            self._lower = self.buf.lower()
+        return self._lower
+
+    def before(self, pos: int, width: int) -> str:
+        """Up to ``width`` characters of folded text before ``pos``, lower-cased, stopping at a leaf separator."""
+        s = self.text[max(0, pos - width) : pos]
+        cut = s.rfind("\x00")
+        return (s[cut + 1 :] if cut >= 0 else s).lower()
+
+    def after(self, pos: int, width: int) -> str:
+        """Up to ``width`` characters of folded text from ``pos``, lower-cased, stopping at a leaf separator."""
+        s = self.text[pos : pos + width]
+        cut = s.find("\x00")
+        return (s[:cut] if cut >= 0 else s).lower()
+
+
+#: ``extract(match, ctx) -> spans``: turns a regex match of a rule into zero or more spans (validation included).
+Extract = Callable[[re.Match[bytes], ScanContext], Iterable[Span]]
+#: ``validate(value, ctx, start) -> confidence or None`` (None rejects the hit).
+Validate = Callable[[bytes, ScanContext, int], "float | None"]
+
+
+@dataclass(frozen=True)
+class AnchoredRule:
+    """A rule found through one or more literal anchors.
+
+    The multi-pattern pass reports each occurrence of an anchor (``anchors``, case-sensitive; ``caseless_anchors``,
+    ASCII case-insensitive). The rule then runs ``pattern`` around it: ``pattern.match`` at the anchor when ``back`` is
+    0, else a search in ``[anchor - back, anchor + max_len)`` keeping matches that contain the anchor. The finding span
+    is regex group ``group``; the characters just outside it must not be in ``left``/``right`` (256-entry tables).
+    ``validate`` returns a confidence or rejects; ``extract`` replaces the whole post-match step for rules that need
+    it. ``confidence`` is used when there is no validator.
+    """
+
+    id: str
+    type: str
+    category: Category
+    pattern: re.Pattern[bytes]
+    anchors: tuple[bytes, ...] = ()
+    caseless_anchors: tuple[bytes, ...] = ()
+    back: int = 0
+    max_len: int = 512
+    group: int = 0
+    confidence: float = 0.9
+    left: bytes = WORD
+    right: bytes = WORD
+    validate: Validate | None = None
+    extract: Extract | None = None
+    #: Findings of other rules this one beats on an exact tie (higher wins).
+    priority: int = 0
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def confirm(self, ctx: ScanContext, pos: int) -> list[Span]:
+        """Spans of this rule around an anchor occurrence at ``pos`` (scan-buffer offset of the anchor's first byte)."""
+        buf = ctx.buf
+        if self.back == 0:
+            m = self.pattern.match(buf, pos, min(len(buf), pos + self.max_len))
+            matches: Iterable[re.Match[bytes]] = (m,) if m else ()
+        else:
+            lo = max(0, pos - self.back)
+            matches = [
+                m
+                for m in self.pattern.finditer(buf, lo, min(len(buf), pos + self.max_len))
+                if m.start() <= pos < m.end()
+            ]
+        out: list[Span] = []
+        for m in matches:
+            if self.extract is not None:
+                out.extend(self.extract(m, ctx))
+                continue
+            s, e = m.span(self.group)
+            if s < 0 or not bounded(buf, s, e, self.left, self.right):
+                continue
+            conf: float | None = self.confidence
+            if self.validate is not None:
+                conf = self.validate(buf[s:e], ctx, s)
+            if conf is not None:
+                out.append(Span(s, e, self.type, self.id, self.category, conf))
+        return out
+
+
+def bounded(buf: bytes, start: int, end: int, left: bytes, right: bytes) -> bool:
+    """True when ``buf[start-1]`` is not in ``left`` and ``buf[end]`` is not in ``right`` (edges always pass)."""
+    if start > 0 and left[buf[start - 1]]:
+        return False
+    if end < len(buf) and right[buf[end]]:
+        return False
+    return True
+
+
+__all__ = [
+    "ALNUM",
+    "AnchoredRule",
+    "B64",
+    "NONE",
+    "SEP",
+    "ScanContext",
+    "Span",
+    "WORD",
+    "bounded",
+    "byte_table",
+]

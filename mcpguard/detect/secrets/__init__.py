@@ -1,0 +1,1 @@
+"""Credential detectors, one family per module; each module exposes ``RULES``."""

@@ -1,0 +1,163 @@
+"""Neutralize terminal escapes and invisible characters in server→client strings.
+
+A tool description or result is shown to a model and often echoed in a terminal. Characters the user cannot see can
+carry instructions (Unicode Tag characters, zero-width runs), reorder what the user reads (bidi controls, Unicode
+TR#9 "Unicode Bidirectional Algorithm" §2), or drive the terminal (ECMA-48 control functions: CSI, OSC including OSC 8
+hyperlinks, DCS/SOS/PM/APC control strings, C0 and C1 controls). :func:`sanitize_text` removes them, keeping tab and
+newline, and counts what it removed by class; the counts are value-free and safe to audit.
+
+Classes reported (keys of the ``removed`` counter):
+
+- ``csi``, ``osc``, ``control_string`` (DCS/SOS/PM/APC), ``escape`` (other ESC sequences), ``c0``, ``c1``, ``del``,
+  ``cr`` (a CR; CRLF becomes LF)
+- ``bidi`` (U+061C, U+200E/F, U+202A–U+202E, U+2066–U+2069), ``zero_width`` (U+200B–U+200D, U+2060–U+2064, U+FEFF,
+  U+180E), ``tag`` (U+E0000–U+E007F), ``variation_selector`` (a run of more than one selector after a character, or one
+  with no base: the encoding used to smuggle bytes through emoji)
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+__all__ = ["SUSPECT", "decode_tags", "has_tags", "sanitize_text", "sanitize_value"]
+
+#: Any character that may need neutralizing; strings without one are returned untouched (the fast path).
+SUSPECT = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069"
+    "\ufe00-\ufe0f\ufeff\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
+)
+
+# ECMA-48 §5.4: CSI = ESC [ (or C1 0x9B), parameter bytes 0x30-0x3F, intermediate bytes 0x20-0x2F, final 0x40-0x7E.
+_CSI = re.compile("(?:\x1b\\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?")
+# ECMA-48 §5.6 / xterm: OSC = ESC ] (or 0x9D) … terminated by BEL, ST (ESC \ or 0x9C); unterminated runs to the end
+# (a terminal would swallow the rest too, and OSC 8 hyperlinks hide their target this way).
+_OSC = re.compile("(?:\x1b\\]|\x9d).*?(?:\x07|\x1b\\\\|\x9c|\\Z)", re.DOTALL)
+# DCS (ESC P / 0x90), SOS (ESC X / 0x98), PM (ESC ^ / 0x9E), APC (ESC _ / 0x9F): control strings ended by ST.
+_CONTROL_STRING = re.compile("(?:\x1b[PX^_]|[\x90\x98\x9e\x9f]).*?(?:\x1b\\\\|\x9c|\\Z)", re.DOTALL)
+# Any other escape sequence: ESC, intermediates 0x20-0x2F, one final byte 0x30-0x7E (ECMA-35 / ECMA-48 Fe, Fs, Fp).
+_ESCAPE = re.compile("\x1b[\x20-\x2f]*[\x30-\x7e]?")
+
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\u180e")
+
+
+def _is_vs(ch: str) -> bool:
+    return "\ufe00" <= ch <= "\ufe0f" or "\U000e0100" <= ch <= "\U000e01ef"
+
+
+def _is_pictographic(ch: str) -> bool:
+    # Rough Extended_Pictographic test (UTS #51): enough to keep ZWJ emoji sequences such as family emoji intact.
+    o = ord(ch)
+    return 0x1F000 <= o <= 0x1FAFF or 0x2600 <= o <= 0x27BF or o == 0xFE0F or 0x1F3FB <= o <= 0x1F3FF
+
+
+def _is_joining_script(ch: str) -> bool:
+    # ZWNJ is orthographic in Arabic-script (Persian) and Indic scripts; keep it between two letters of those.
+    o = ord(ch)
+    return 0x0600 <= o <= 0x06FF or 0x0900 <= o <= 0x0DFF
+
+
+def sanitize_text(text: str) -> tuple[str, Counter[str]]:
+    """Return ``(clean, removed)`` for one string.
+
+    ``clean`` is ``text`` without escape sequences and invisible characters (tab and LF kept; CRLF becomes LF; a ZWJ
+    between pictographs and a ZWNJ between Arabic/Indic letters are kept). ``removed`` counts removed items by class
+    (see the module docstring); it is empty, and ``clean is text``, when nothing needed removing. Never raises.
+    """
+    removed: Counter[str] = Counter()
+    if not SUSPECT.search(text):
+        return text, removed
+    if "\x1b" in text or any("\x90" <= c <= "\x9f" for c in text):
+        for name, rx in (("osc", _OSC), ("control_string", _CONTROL_STRING), ("csi", _CSI), ("escape", _ESCAPE)):
+            text, n = rx.subn("", text)
+            if n:
+                removed[name] += n
+    out: list[str] = []
+    n = len(text)
+    for i, ch in enumerate(text):
+        if not SUSPECT.match(ch):
+            out.append(ch)
+            continue
+        if ch == "\r":
+            removed["cr"] += 1
+            continue
+        if ch < "\x20":
+            removed["c0"] += 1
+        elif ch == "\x7f":
+            removed["del"] += 1
+        elif ch <= "\x9f":
+            removed["c1"] += 1
+        elif ch in _BIDI:
+            removed["bidi"] += 1
+        elif ch in _ZERO_WIDTH:
+            prev = out[-1] if out else ""
+            nxt = text[i + 1] if i + 1 < n else ""
+            if ch == "\u200d" and prev and nxt and _is_pictographic(prev) and _is_pictographic(nxt):
+                out.append(ch)
+            elif ch == "\u200c" and prev and nxt and _is_joining_script(prev) and _is_joining_script(nxt):
+                out.append(ch)
+            else:
+                removed["zero_width"] += 1
+        elif "\U000e0000" <= ch <= "\U000e007f":
+            removed["tag"] += 1
+        elif _is_vs(ch):
+            prev = out[-1] if out else ""
+            if prev and not prev.isspace() and not _is_vs(prev) and not (i > 0 and _is_vs(text[i - 1])):
+                out.append(ch)  # one selector after a base character: ordinary emoji/CJK presentation
+            else:
+                removed["variation_selector"] += 1
+        else:  # pragma: no cover - SUSPECT and the branches above cover the same set
+            out.append(ch)
+    return "".join(out), removed
+
+
+def sanitize_value(value: Any, removed: Counter[str] | None = None, *, _depth: int = 0) -> tuple[Any, Counter[str]]:
+    """Sanitize every string (values and object keys) of a JSON value; returns ``(clean, removed)``.
+
+    Containers are copied only when something inside them changed. Depth is bounded by the framing limits upstream;
+    this walks recursively. A key that collides with another after cleaning keeps its ``ascii()`` form instead.
+    """
+    if removed is None:
+        removed = Counter()
+    if isinstance(value, str):
+        clean, r = sanitize_text(value)
+        removed.update(r)
+        return clean, removed
+    if isinstance(value, list):
+        changed = False
+        items = []
+        for item in value:
+            c, _ = sanitize_value(item, removed, _depth=_depth + 1)
+            changed |= c is not item
+            items.append(c)
+        return (items if changed else value), removed
+    if isinstance(value, dict):
+        changed = False
+        obj: dict[str, Any] = {}
+        for k, v in value.items():
+            ck, r = sanitize_text(k) if isinstance(k, str) else (k, Counter())
+            if r:
+                removed.update(r)
+                changed = True
+                if ck in value or ck in obj:
+                    ck = ascii(k)[1:-1]
+            cv, _ = sanitize_value(v, removed, _depth=_depth + 1)
+            changed |= cv is not v
+            obj[ck] = cv
+        return (obj if changed else value), removed
+    return value, removed
+
+
+def has_tags(text: str) -> bool:
+    """True when ``text`` holds a Unicode Tag character (U+E0000–U+E007F)."""
+    return any("\U000e0000" <= c <= "\U000e007f" for c in text)
+
+
+def decode_tags(text: str) -> str:
+    """The ASCII text smuggled in Tag characters (U+E0020–U+E007E map to U+0020–U+007E); other characters dropped.
+
+    Used only to scan the hidden text for poisoning; the result is never shown or logged.
+    """
+    return "".join(chr(ord(c) - 0xE0000) for c in text if "\U000e0020" <= c <= "\U000e007e")

@@ -1,0 +1,80 @@
+"""``mcpguard wrap``: run a stdio MCP server behind the protection pipeline.
+
+:func:`main` is the whole command. Start-up is ordered for latency, because editors spawn the wrapper every time they
+start: read the TOML (no pydantic yet), spawn the child with a scrubbed environment, then — while the child boots —
+validate the config and build the pipeline (detection engine, keys, audit log), then pump frames. Nothing here
+imports typer, rich or the mcp SDK.
+
+Submodules: :mod:`.session` (the pumps and lifecycle), :mod:`.child` (process and shutdown), :mod:`.env` (the child
+environment), :mod:`.inflight` (open requests), :mod:`.stderr` (the stderr filter), :mod:`.streams` (async fds),
+:mod:`.settings` (the start-up config read), :mod:`.fastpath` (argv parsing for the CLI fast path).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Sequence
+
+from mcpguard.jsonrpc.framing import Limits
+from mcpguard.wrap.session import Prepared, Wrapper
+from mcpguard.wrap.settings import check_against, read_raw, resolve_path, spawn_settings
+
+
+def main(
+    argv: Sequence[str],
+    *,
+    config_path: str | None = None,
+    stderr_mode: str | None = None,
+    audit_path: str | None = None,
+    name: str | None = None,
+) -> int:
+    """Run ``argv`` (the server's command, no shell) wrapped; return the exit status to exit with.
+
+    The status is the child's (128 + N when signal N killed it), 127/126 when it could not be started, or the
+    ``exit_code`` of the :class:`mcpguard.errors.MCPGuardError` that stopped the wrapper (2 for a bad config).
+    Raises :class:`mcpguard.errors.ConfigError` before spawning anything when the config file is unreadable, is not
+    TOML or has a ``[wrap]`` value of the wrong type.
+    """
+    argv = list(argv)
+    path = resolve_path(config_path, os.environ)
+    raw = read_raw(path)
+    spawn = spawn_settings(raw, stderr_override=stderr_mode)
+
+    def prepare() -> Prepared:
+        from mcpguard.config import parse_config
+        from mcpguard.runtime import build_pipeline
+        from mcpguard.toolguard import build_toolguard
+        from mcpguard.toolguard.pins import default_server_name
+
+        config = parse_config(raw, source=str(path) if path else "<defaults>")
+        check_against(spawn, config.wrap, stderr_override=stderr_mode)
+        if audit_path is not None:
+            config = config.model_copy(update={"audit": config.audit.model_copy(update={"path": audit_path})})
+        server = name or config.wrap.name or default_server_name(argv)
+        pipeline = build_pipeline(config)
+        if getattr(pipeline, "toolguard", None) is None:
+            # The guard audits through the pipeline and scans with its engine, so it is attached after the build.
+            pipeline.toolguard = build_toolguard(config, name=server, argv=argv,
+                                                 scan_text=pipeline.engine.scan_text, audit=pipeline.record_event)
+        return Prepared(
+            pipeline=pipeline,
+            limits=Limits(config.wrap.max_frame_bytes, config.wrap.max_depth),
+            grace=config.wrap.shutdown_grace_seconds,
+            server=server,
+        )
+
+    wrapper = Wrapper(argv, spawn_settings=spawn, server=name or spawn.name or "default", prepare=prepare,
+                      environ=os.environ)
+    try:
+        return asyncio.run(wrapper.run())
+    finally:
+        for fd in (0, 1):
+            # connect_*_pipe made the client's pipes non-blocking; leave them as we found them.
+            try:
+                os.set_blocking(fd, True)
+            except OSError:
+                pass
+
+
+__all__ = ["Prepared", "Wrapper", "main"]

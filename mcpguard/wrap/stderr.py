@@ -1,0 +1,75 @@
+"""The child's stderr in ``filter`` mode: line by line through the pipeline's text path, long lines bounded.
+
+Servers log freely (a connection string in a stack trace, a token in a debug line), and the wrapper's stderr ends up
+in editor logs. Each line is decoded as UTF-8 (invalid bytes replaced), cut into pieces of at most
+:data:`MAX_LINE_BYTES`, stripped of terminal control sequences and passed through ``protect_text`` before it is
+written. A line that cannot be protected (e.g. the audit log is unavailable) is withheld, with a value-free notice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+#: Longest piece of one stderr line scanned and written at once (bytes); longer lines are cut.
+MAX_LINE_BYTES = 16 * 1024
+
+# C0 controls except tab, DEL and C1 controls: ANSI/OSC sequences could rewrite a terminal or hide text.
+_CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
+
+
+def sanitize(text: str) -> str:
+    """Replace control characters (keeping tab) with visible ``\\xNN`` escapes."""
+    return _CONTROLS.sub(_escape, text)
+
+
+class LineCutter:
+    """Split stderr bytes into lines on ``\\n``, emitting any run longer than ``max_bytes`` as its own piece (so a
+    never-ending line is still scanned and written, with bounded memory)."""
+
+    __slots__ = ("_buf", "max_bytes")
+
+    def __init__(self, max_bytes: int = MAX_LINE_BYTES) -> None:
+        self._buf = bytearray()
+        self.max_bytes = max_bytes
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        out: list[bytes] = []
+        buf = self._buf
+        buf += chunk
+        start = 0
+        n = len(buf)
+        while start < n:
+            nl = buf.find(b"\n", start, min(n, start + self.max_bytes + 1))
+            if nl >= 0:
+                out.append(bytes(buf[start:nl]))
+                start = nl + 1
+            elif n - start > self.max_bytes:
+                out.append(bytes(buf[start : start + self.max_bytes]))
+                start += self.max_bytes
+            else:
+                break
+        del buf[:start]
+        return out
+
+    def finish(self) -> list[bytes]:
+        rest = bytes(self._buf)
+        self._buf.clear()
+        return [rest] if rest else []
+
+
+def decode_piece(piece: bytes) -> str:
+    """Decode one piece as UTF-8 (invalid bytes replaced), drop a trailing CR, escape controls."""
+    text = piece.decode("utf-8", "replace")
+    if text.endswith("\r"):
+        text = text[:-1]
+    return sanitize(text)
+
+
+ProtectText = Callable[[str], str]
+
+__all__ = ["MAX_LINE_BYTES", "LineCutter", "ProtectText", "decode_piece", "sanitize"]

@@ -1,0 +1,182 @@
+"""Async byte streams over the wrapper's own file descriptors (the client's side: stdin and stdout).
+
+Pipes, sockets and terminals go through the event loop (``connect_read_pipe``/``connect_write_pipe``); anything the
+loop cannot poll (a regular file, ``/dev/null``) falls back to plain blocking calls, which never block for long on
+such files. Reads return raw chunks of up to :data:`CHUNK` bytes: framing is the caller's job (no ``readline``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+
+#: Bytes asked for per read.
+CHUNK = 1 << 20
+
+
+class _ReadProtocol(asyncio.Protocol):
+    """Queue chunks from a pipe; pause the pipe while too much is queued (backpressure towards the writer)."""
+
+    def __init__(self, high_water: int) -> None:
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self._high = high_water
+        self._eof = False
+        self._waiter: asyncio.Future[None] | None = None
+        self._transport: asyncio.ReadTransport | None = None
+        self._paused = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self._chunks.append(data)
+        self._size += len(data)
+        if self._size > self._high and not self._paused and self._transport is not None:
+            self._paused = True
+            self._transport.pause_reading()
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        self._wake()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._eof = True
+        self._wake()
+
+    def _wake(self) -> None:
+        w = self._waiter
+        if w is not None and not w.done():
+            w.set_result(None)
+
+    async def read(self) -> bytes:
+        while not self._chunks:
+            if self._eof:
+                return b""
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        chunks = self._chunks
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        self._chunks = []
+        self._size = 0
+        if self._paused and self._transport is not None:
+            self._paused = False
+            self._transport.resume_reading()
+        return data
+
+
+class _WriteProtocol(asyncio.BaseProtocol):
+    """Flow control for a write pipe: ``drain`` waits while the transport's buffer is above its high-water mark."""
+
+    def __init__(self) -> None:
+        self.closed = False
+        self._paused = False
+        self._waiter: asyncio.Future[None] | None = None
+
+    def pause_writing(self) -> None:
+        self._paused = True
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        self._wake()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self._wake()
+
+    def _wake(self) -> None:
+        w = self._waiter
+        if w is not None and not w.done():
+            w.set_result(None)
+
+    async def drain(self) -> None:
+        while self._paused and not self.closed:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+
+
+class ByteSink:
+    """Write whole frames to a file descriptor. ``write`` never interleaves two frames; after the reader goes away
+    (EPIPE) :attr:`closed` turns true and further writes are discarded."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._transport: asyncio.WriteTransport | None = None
+        self._proto: _WriteProtocol | None = None
+        self._sync_closed = False
+
+    async def open(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            pipe = os.fdopen(self.fd, "wb", buffering=0, closefd=False)
+            self._transport, self._proto = await loop.connect_write_pipe(_WriteProtocol, pipe)
+            self._transport.set_write_buffer_limits(high=4 * CHUNK)
+        except (ValueError, OSError):
+            self._transport = None  # a regular file: plain blocking writes are fine
+
+    @property
+    def closed(self) -> bool:
+        if self._proto is not None:
+            return self._proto.closed or (self._transport is not None and self._transport.is_closing())
+        return self._sync_closed
+
+    async def write(self, data: bytes) -> None:
+        """Queue ``data`` (one or more complete frames) and wait while the reader is too far behind."""
+        if self.closed:
+            return
+        if self._transport is not None:
+            self._transport.write(data)
+            await self._proto.drain()  # type: ignore[union-attr]
+            return
+        view = memoryview(data)
+        try:
+            while view:
+                n = os.write(self.fd, view)
+                view = view[n:]
+        except OSError:
+            self._sync_closed = True
+
+    async def flush(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for queued bytes to reach the reader."""
+        t = self._transport
+        if t is None:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not self.closed and t.get_write_buffer_size() and loop.time() < deadline:
+            await asyncio.sleep(0.005)
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+
+async def open_reader(fd: int, high_water: int = 4 * CHUNK) -> Callable[[], Awaitable[bytes]]:
+    """An async ``read()`` for ``fd`` returning the next chunk, or ``b""`` at end of stream."""
+    loop = asyncio.get_running_loop()
+    try:
+        pipe = os.fdopen(fd, "rb", buffering=0, closefd=False)
+        _, proto = await loop.connect_read_pipe(lambda: _ReadProtocol(high_water), pipe)
+        return proto.read
+    except (ValueError, OSError):
+        pass
+
+    async def read_blocking() -> bytes:
+        try:
+            return os.read(fd, CHUNK)
+        except OSError:
+            return b""
+
+    return read_blocking
+
+
+__all__ = ["CHUNK", "ByteSink", "open_reader"]

@@ -1,0 +1,62 @@
+"""A scripted browser for the facade's login: follows /authorize → consent page → POST /consent → mock Entra
+authorize (auto-approved by ``login_hint``) → form_post to the hub's callback → the client's redirect URI."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import httpx2
+
+ENTRA_HOST = "https://login.microsoftonline.com"
+
+
+def form_fields(page: str) -> dict[str, str]:
+    return {k: html.unescape(v) for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)}
+
+
+def form_action(page: str) -> str:
+    m = re.search(r'<form method="post" action="([^"]+)"', page)
+    assert m, "no form on the page"
+    return html.unescape(m.group(1))
+
+
+@dataclass
+class Browser:
+    """``entra_url``: where the mock Entra really listens. ``login_hint``: who signs in at the mock."""
+
+    entra_url: str
+    login_hint: str
+    decision: str = "approve"
+    pages: list[httpx2.Response] = field(default_factory=list)
+    consent_cookie_header: str = ""
+
+    async def authorize(self, authorize_url: str) -> dict[str, str]:
+        """Run the whole login; returns the query the client's redirect URI received."""
+        sep = "&" if "?" in authorize_url else "?"
+        url = authorize_url + sep + urlencode({"login_hint": self.login_hint})
+        async with httpx2.AsyncClient(follow_redirects=False, timeout=20) as c:
+            consent = await c.get(url)
+            self.pages.append(consent)
+            assert consent.status_code == 200, consent.text
+            self.consent_cookie_header = consent.headers["set-cookie"]
+            cookie = self.consent_cookie_header.split(";", 1)[0]
+            fields = form_fields(consent.text)
+            # The cookie is Secure; over loopback http the browser stand-in sends it by hand.
+            r = await c.post(form_action(consent.text), data={**fields, "decision": self.decision},
+                             headers={"Cookie": cookie})
+            self.pages.append(r)
+            assert r.status_code == 302, r.text
+            location = r.headers["location"]
+            if not location.startswith(ENTRA_HOST):
+                return dict(parse_qsl(urlsplit(location).query))
+            r = await c.get(self.entra_url + location[len(ENTRA_HOST):])
+            self.pages.append(r)
+            assert r.status_code == 200, r.text
+            r = await c.post(form_action(r.text), data=form_fields(r.text))
+            self.pages.append(r)
+            if r.status_code != 302:
+                return {"page_status": str(r.status_code), "page": r.text}
+            return dict(parse_qsl(urlsplit(r.headers["location"]).query))

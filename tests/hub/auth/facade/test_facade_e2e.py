@@ -1,0 +1,152 @@
+"""End to end: the mcp SDK's ``OAuthClientProvider`` (standing in for claude.ai) against the hub in facade mode.
+
+PRM discovery → AS metadata → DCR | CIMD | pre-registered client → consent → Entra login (mock, via MSAL) → code →
+token → ``tools/call``, then refresh (re-checked with Entra) and revoke."""
+
+from __future__ import annotations
+
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.auth import OAuthClientProvider
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+
+from conftest import CIMD_URL, REDIRECT
+from facade_harness import Browser
+from hub.auth.facade.clients import register_confidential
+
+pytestmark = pytest.mark.anyio
+
+
+class Memory:
+    def __init__(self, client_info: OAuthClientInformationFull | None = None) -> None:
+        self.tokens: OAuthToken | None = None
+        self.client_info = client_info
+
+    async def get_tokens(self):
+        return self.tokens
+
+    async def set_tokens(self, tokens):
+        self.tokens = tokens
+
+    async def get_client_info(self):
+        return self.client_info
+
+    async def set_client_info(self, info):
+        self.client_info = info
+
+
+def provider(hub, browser: Browser, storage: Memory, **kw) -> OAuthClientProvider:
+    result: dict[str, str] = {}
+
+    async def redirect_handler(url: str) -> None:
+        result.clear()
+        result.update(await browser.authorize(url))
+
+    async def callback_handler() -> AuthorizationCodeResult:
+        assert "code" in result, result
+        return AuthorizationCodeResult(code=result["code"], state=result.get("state"), iss=result.get("iss"))
+
+    meta = OAuthClientMetadata(client_name="e2e client", redirect_uris=[REDIRECT],
+                               grant_types=["authorization_code", "refresh_token"])
+    return OAuthClientProvider(hub.mcp_url, meta, storage, redirect_handler, callback_handler, **kw)
+
+
+async def call_time(hub, auth: OAuthClientProvider) -> str:
+    async with httpx2.AsyncClient(auth=auth, timeout=60) as http:
+        async with Client(streamable_http_client(hub.mcp_url, http_client=http)) as client:
+            tools = await client.list_tools()
+            names = [t.name for t in tools.tools]
+            assert "time__get_current_time" in names, names
+            result = await client.call_tool("time__get_current_time", {"timezone": "UTC"})
+            assert not result.is_error, result
+            return result.content[0].text
+
+
+async def token_post(hub, data: dict[str, str]) -> httpx2.Response:
+    async with httpx2.AsyncClient(timeout=20) as c:
+        return await c.post(hub.url + "/token", data=data)
+
+
+async def test_dcr_login_call_refresh_revoke(facade_hub, mock_entra):
+    storage = Memory()
+    browser = Browser(facade_hub.entra_url, "alice@example.com")
+    auth = provider(facade_hub, browser, storage)
+    assert "UTC" in await call_time(facade_hub, auth) or "datetime" in await call_time(facade_hub, auth)
+    info, tokens = storage.client_info, storage.tokens
+    assert info is not None and info.client_id.startswith("dyn-") and tokens is not None and tokens.refresh_token
+    # The access token is the hub's own: aud = MCP URL, sub = tid:oid, never an Entra token.
+    principal = await facade_hub.facade_auth.authenticate(tokens.access_token)
+    assert principal.user_id.endswith(mock_entra.users["alice@example.com"].oid) and principal.roles == {"admin"}
+
+    # Refresh: rotates, and re-checks the user with Entra (the mock counts the refresh grant).
+    before = mock_entra.counts["refresh"]
+    r = await token_post(facade_hub, {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token,
+                                      "client_id": info.client_id})
+    assert r.status_code == 200, r.text
+    fresh = r.json()
+    assert fresh["refresh_token"] != tokens.refresh_token and mock_entra.counts["refresh"] == before + 1
+
+    # Reuse of the rotated refresh token revokes the family: the fresh tokens die too.
+    r = await token_post(facade_hub, {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token,
+                                      "client_id": info.client_id})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+    r = await token_post(facade_hub, {"grant_type": "refresh_token", "refresh_token": fresh["refresh_token"],
+                                      "client_id": info.client_id})
+    assert r.status_code == 400
+    async with httpx2.AsyncClient() as c:
+        r = await c.post(facade_hub.mcp_url, json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                         headers={"Authorization": f"Bearer {fresh['access_token']}",
+                                  "Accept": "application/json, text/event-stream"})
+    assert r.status_code == 401 and r.json()["error"]["context"]["reason"] == "revoked"
+
+
+async def test_revoke_kills_the_grant(facade_hub):
+    storage = Memory()
+    auth = provider(facade_hub, Browser(facade_hub.entra_url, "bob@example.com"), storage)
+    await call_time(facade_hub, auth)
+    tokens, info = storage.tokens, storage.client_info
+    async with httpx2.AsyncClient() as c:
+        r = await c.post(facade_hub.url + "/revoke", data={"token": tokens.refresh_token, "client_id": info.client_id})
+        assert r.status_code == 200
+        r = await c.post(facade_hub.mcp_url, json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                         headers={"Authorization": f"Bearer {tokens.access_token}",
+                                  "Accept": "application/json, text/event-stream"})
+    assert r.status_code == 401
+    assert 'resource_metadata="' in r.headers["www-authenticate"]
+
+
+async def test_cimd_client(facade_hub):
+    facade_hub.cimd_docs["/clients/e2e.json"] = {
+        "client_id": CIMD_URL, "client_name": "CIMD e2e", "redirect_uris": [REDIRECT],
+        "token_endpoint_auth_method": "none", "grant_types": ["authorization_code", "refresh_token"],
+    }
+    storage = Memory()
+    browser = Browser(facade_hub.entra_url, "carol@example.com")
+    auth = provider(facade_hub, browser, storage, client_metadata_url=CIMD_URL)
+    await call_time(facade_hub, auth)
+    assert storage.client_info.client_id == CIMD_URL
+    assert "CIMD e2e" in browser.pages[0].text and "cimd.test" in browser.pages[0].text
+
+
+async def test_preregistered_confidential_client(facade_hub):
+    client_id, secret = register_confidential(facade_hub.facade.store, "claude.ai (admin)", [REDIRECT])
+    info = OAuthClientInformationFull(client_id=client_id, client_secret=secret, redirect_uris=[REDIRECT],
+                                      token_endpoint_auth_method="client_secret_post",
+                                      grant_types=["authorization_code", "refresh_token"])
+    storage = Memory(info)
+    await call_time(facade_hub, provider(facade_hub, Browser(facade_hub.entra_url, "alice@example.com"), storage))
+    r = await token_post(facade_hub, {"grant_type": "refresh_token", "refresh_token": storage.tokens.refresh_token,
+                                      "client_id": client_id, "client_secret": "wrong"})
+    assert r.status_code == 401 and r.json()["error"] == "invalid_client"
+
+
+async def test_disabled_in_entra_loses_access_on_refresh(facade_hub, mock_entra):
+    mock_entra.add_user("dave@example.com", roles=["Hub.User"])
+    storage = Memory()
+    await call_time(facade_hub, provider(facade_hub, Browser(facade_hub.entra_url, "dave@example.com"), storage))
+    mock_entra.disable_user("dave@example.com")
+    r = await token_post(facade_hub, {"grant_type": "refresh_token", "refresh_token": storage.tokens.refresh_token,
+                                      "client_id": storage.client_info.client_id})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
