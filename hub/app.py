@@ -71,6 +71,10 @@ def allowed_origins(settings: HubSettings) -> list[str]:
     if settings.server.public_url:
         out.append(settings.server.public_url)
     out += settings.server.allowed_origins
+    # Entra modes (owner: hub.auth): in facade mode Entra answers the hub's sign-in with a cross-site form_post to
+    # {issuer}/oauth/callback, so browsers send the authority's Origin; refusing it would break every sign-in.
+    if settings.auth.mode == "facade" and settings.auth.entra is not None:
+        out.append(settings.auth.entra.authority.rstrip("/"))
     return out
 
 
@@ -109,8 +113,45 @@ class _Admission:
         self._ok.pop(user_id, None)
 
 
-def make_authenticate(authenticator: Authenticator, admit: Callable[[Principal], Any] | None = None
-                      ) -> Callable[[Request], Any]:
+class TokenCache:
+    """Verified tokens by SHA-256, so a client's repeated calls do not pay a signature check each time (ES256
+    verification costs ~0.1–0.5 ms here). An entry lives ``ttl`` seconds at most and never past the token's ``exp``;
+    :meth:`on_user_deleted` (offboarding) drops the user's entries at once, so revocation is not delayed."""
+
+    def __init__(self, ttl: float = 60.0, size: int = 10_000, clock: Callable[[], float] = time.time) -> None:
+        self.ttl, self.size, self.clock = ttl, size, clock
+        self._d: dict[bytes, tuple[Principal, float]] = {}
+
+    @staticmethod
+    def key(token: str) -> bytes:
+        import hashlib
+
+        return hashlib.sha256(token.encode()).digest()
+
+    def get(self, token: str) -> Principal | None:
+        hit = self._d.get(self.key(token))
+        if hit is None:
+            return None
+        if hit[1] <= self.clock():
+            self._d.pop(self.key(token), None)
+            return None
+        return hit[0]
+
+    def put(self, token: str, principal: Principal) -> None:
+        until = self.clock() + self.ttl
+        if principal.expires_at is not None:
+            until = min(until, principal.expires_at)
+        if len(self._d) >= self.size:
+            self._d.clear()
+        self._d[self.key(token)] = (principal, until)
+
+    async def on_user_deleted(self, user_id: str) -> None:
+        for k in [k for k, (p, _) in self._d.items() if p.user_id == user_id]:
+            self._d.pop(k, None)
+
+
+def make_authenticate(authenticator: Authenticator, admit: Callable[[Principal], Any] | None = None,
+                      cache: TokenCache | None = None) -> Callable[[Request], Any]:
     """``await authenticate(request)`` → :class:`Principal` (also stored as ``scope["hub.principal"]``) or raises
     :class:`AuthError`. Reads ``Authorization: Bearer <token>`` only (RFC 6750 §2.1). ``admit(principal)``, when given,
     may refuse a verified user (e.g. offboarded: :class:`~hub.auth.base.UserNotProvisioned`)."""
@@ -129,7 +170,11 @@ def make_authenticate(authenticator: Authenticator, admit: Callable[[Principal],
         token = token.strip()
         if scheme.lower() != "bearer" or not token or " " in token:
             raise InvalidToken("the Authorization header must be 'Bearer <token>'", reason="malformed_header")
-        principal = await authenticator.authenticate(token)
+        principal = cache.get(token) if cache is not None else None
+        if principal is None:
+            principal = await authenticator.authenticate(token)
+            if cache is not None:
+                cache.put(token, principal)
         if admit is not None:
             principal = await admit(principal)
         request.scope["hub.principal"] = principal
@@ -142,10 +187,12 @@ class McpEndpoint:
     """ASGI wrapper for the SDK's Streamable HTTP app: authenticates, then binds the SDK's session ownership to the
     verified user (``scope["user"]``), so a session id presented by another user answers 404 (CVE-2026-25536 class)."""
 
-    def __init__(self, app: ASGIApp, authenticate: Callable[[Request], Any], on_auth_error: Callable[..., Response]):
+    def __init__(self, app: ASGIApp, authenticate: Callable[[Request], Any], on_auth_error: Callable[..., Response],
+                 state: HubState | None = None):
         self.app = app
         self.authenticate = authenticate
         self.on_auth_error = on_auth_error
+        self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
@@ -162,7 +209,20 @@ class McpEndpoint:
             token="", client_id="mcpguard-hub", scopes=sorted(principal.scopes), subject=principal.user_id,
             claims={"iss": principal.tenant},
         ))
-        await self.app(scope, receive, send)
+        state = self.state
+        if state is not None and state.draining:
+            # Shutting down: refuse new work so the drain can finish; clients retry (on another replica).
+            await error_response(503, "NOT_READY", "hub is shutting down", "draining",
+                                 headers={"retry-after": "1"})(scope, receive, send)
+            return
+        counted = state is not None and scope.get("method") == "POST"
+        if counted:
+            state.inflight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if counted:
+                state.inflight -= 1
 
 
 # -- outer middleware -----------------------------------------------------------------------------------------------
@@ -244,6 +304,8 @@ class HubState:
     started: bool = False
     startup_error: str | None = None
     draining: bool = False
+    #: MCP POSTs being answered (GET streams excluded: they never end on their own); the drain waits for 0.
+    inflight: int = 0
     pool: Any = None
     gateway: Any = None
     offboarding: Any = None
@@ -328,11 +390,14 @@ def create_app(
     state = HubState(settings=settings, metrics=metrics)
     pool = UpstreamPool(settings, connectors, sources, metrics=metrics)
     gateway = Gateway(connectors, pool, pipeline, metrics=metrics, call_timeout=settings.limits.call_timeout_seconds)
-    pool.on_notification = gateway_notification_relay(gateway)
+    pool.on_notification = gateway.relay
     state.pool, state.gateway = pool, gateway
     users = next((c.extras["users"] for c in components if "users" in c.extras), None)
     admission = _Admission(getattr(users, "admit", None))
-    offboarding = _Offboarding([pool, admission, *(h for c in components for h in c.offboarding)])
+    token_cache = TokenCache()
+    # Pool first (stop their children), then the components (vault credentials, auth-side token revocation), then
+    # the caches, so no request can re-admit the user from a cache filled in between.
+    offboarding = _Offboarding([pool, *(h for c in components for h in c.offboarding), admission, token_cache])
     state.offboarding = offboarding
     state.probes = [p for c in components for p in c.probes]
 
@@ -355,7 +420,7 @@ def create_app(
     mcp_asgi = StreamableHTTPASGIApp(session_manager)
 
     resource_metadata_url = f"{settings.server.base_url}/.well-known/oauth-protected-resource{prefix}/mcp"
-    authenticate = make_authenticate(authenticator, admission if admission.admit is not None else None)
+    authenticate = make_authenticate(authenticator, admission if admission.admit is not None else None, token_cache)
 
     def on_auth_error(_request: Request, err: AuthError) -> Response:
         metrics.auth_failures.labels(err.reason).inc()
@@ -400,7 +465,8 @@ def create_app(
     prm_paths = dict.fromkeys([well_known, f"{well_known}{prefix}/mcp", f"{prefix}/mcp{well_known}",
                                f"{prefix}{well_known}"])
     routes: list[BaseRoute] = [
-        Route(f"{prefix}/mcp", McpEndpoint(mcp_asgi, authenticate, on_auth_error), methods=["GET", "POST", "DELETE"]),
+        Route(f"{prefix}/mcp", McpEndpoint(mcp_asgi, authenticate, on_auth_error, state),
+              methods=["GET", "POST", "DELETE"]),
         *(Route(p, prm, methods=["GET"]) for p in prm_paths),
         *(Route(p, health, methods=["GET"]) for p in dict.fromkeys([f"{prefix}/health", "/health"])),
         *(Route(p, ready, methods=["GET"]) for p in dict.fromkeys([f"{prefix}/ready", "/ready"])),
@@ -410,7 +476,8 @@ def create_app(
         routes.extend(comp.routes)
     routes.extend(extra_routes)
     if admin_routes is not None:
-        routes.append(Mount(f"{prefix}/v1", routes=list(admin_routes(authenticate=authenticate, hooks=offboarding))))
+        routes.append(Mount(f"{prefix}/v1", routes=list(admin_routes(
+            authenticate=authenticate, hooks=offboarding, connectors=connectors))))
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -457,15 +524,6 @@ async def run_probes(probes: Sequence[ReadinessProbe], timeout: float = 5.0) -> 
     return checks, ok
 
 
-def gateway_notification_relay(gateway: Any) -> Callable[..., Any]:
-    """Upstream notifications → the gateway (cache already invalidated by the pool)."""
-
-    async def relay(inst: Any, method: str, params: Any) -> None:
-        return None
-
-    return relay
-
-
 def load_auth(settings: HubSettings) -> Any:
     """The :class:`hub.seams.AuthBundle` for ``auth.mode``, importing only that mode's module."""
     import importlib
@@ -482,9 +540,14 @@ def load_auth(settings: HubSettings) -> Any:
 
 
 def build_app(settings: HubSettings, **overrides: Any) -> Starlette:
-    """The composition root: auth by mode, the vault (when installed), the admin API, the pipeline."""
+    """The composition root: auth by mode, the vault (when installed), the pipeline and its hash-chained audit log
+    (shared with the admin API, so admin actions and frames sit on one chain), the admin API."""
     bundle = overrides.pop("auth_bundle", None) or load_auth(settings)
     components: list[Component] = [bundle.component]
+    pipeline = overrides.pop("pipeline", None)
+    if pipeline is None:
+        pipeline = (overrides.pop("pipeline_factory", None) or default_pipeline)(settings)
+    audit = getattr(pipeline, "audit", None)
     vault_component = None
     try:
         from hub.vault import build_vault
@@ -492,7 +555,7 @@ def build_app(settings: HubSettings, **overrides: Any) -> Starlette:
         build_vault = None  # type: ignore[assignment]
         logger.warning("vault not installed: no stored credentials")
     if build_vault is not None:
-        vault_component = build_vault(settings, audit=None)
+        vault_component = build_vault(settings, audit=audit)
         components.insert(0, vault_component)
     admin = None
     try:
@@ -501,10 +564,11 @@ def build_app(settings: HubSettings, **overrides: Any) -> Starlette:
         _admin_routes = None
     if _admin_routes is not None and vault_component is not None:
         vault = vault_component.extras.get("vault")
-        audit = vault_component.extras.get("audit")
 
-        def admin(*, authenticate: Any, hooks: Any) -> Sequence[BaseRoute]:
-            return _admin_routes(vault=vault, audit=audit, authenticate=authenticate, hooks=hooks, settings=settings)
+        def admin(*, authenticate: Any, hooks: Any, connectors: Any = None) -> Sequence[BaseRoute]:
+            kw = {"connectors": connectors} if connectors is not None else {}
+            return _admin_routes(vault=vault, audit=audit, authenticate=authenticate, hooks=hooks, settings=settings,
+                                 **kw)
 
     return create_app(
         settings,
@@ -512,6 +576,7 @@ def build_app(settings: HubSettings, **overrides: Any) -> Starlette:
         protected_resource_metadata=bundle.resource_metadata,
         components=components,
         admin_routes=admin,
+        pipeline_factory=lambda _s: pipeline,
         **overrides,
     )
 

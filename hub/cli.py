@@ -45,8 +45,6 @@ def serve(
     host: Annotated[Optional[str], typer.Option("--host", help="Bind address (default from config: 127.0.0.1).")] = None,
     port: Annotated[Optional[int], typer.Option("--port", help="Port (default from config: 8080).")] = None,
 ) -> None:
-    import uvicorn
-
     from hub.app import build_app
     from hub.logs import configure_logging
     from hub.settings import load_settings
@@ -58,15 +56,57 @@ def serve(
             settings = settings.model_copy(update={"server": settings.server.model_copy(update=changes)})
         configure_logging(settings.log.level)
         app_ = build_app(settings)
+        DrainingServer = _draining_server_class()  # noqa: N806
     except Exception as err:  # noqa: BLE001 - translated at this one boundary
         _fail(err)
         return
+    import uvicorn
+
     typer.echo(f"mcpguard hub ({settings.auth.mode} mode) on {settings.server.mcp_url}", err=True)
-    uvicorn.Server(uvicorn.Config(
+    DrainingServer(app_.state.hub, uvicorn.Config(
         app_, host=settings.server.host, port=settings.server.port, log_config=None, lifespan="on",
         timeout_graceful_shutdown=int(settings.server.drain_seconds) or None, timeout_keep_alive=5,
         proxy_headers=False, server_header=False,
     )).run()
+
+
+def _draining_server_class():
+    import threading
+    import time
+
+    import uvicorn
+
+    class DrainingServer(uvicorn.Server):
+        """uvicorn, with a drain before its own shutdown: on the first SIGTERM/SIGINT the hub turns not-ready and
+        refuses new MCP work (503 ``draining``) while in-flight calls finish (at most ``server.drain_seconds``);
+        only then does uvicorn stop (which also ends SSE streams). A second signal exits at once."""
+
+        def __init__(self, state, config):
+            super().__init__(config)
+            self.hub_state = state
+            self._draining = False
+
+        def handle_exit(self, sig, frame):
+            if self._draining:
+                return super().handle_exit(sig, frame)
+            self._draining = True
+            self.hub_state.draining = True
+            threading.Thread(target=self._drain, args=(sig, frame), daemon=True).start()
+
+        def _drain(self, sig, frame):
+            deadline = time.monotonic() + self.hub_state.settings.server.drain_seconds
+            # A thread polling one integer: the counter lives on the event loop and has no cross-thread event.
+            while self.hub_state.inflight > 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            super().handle_exit(sig, frame)
+
+    return DrainingServer
+
+
+def __getattr__(name: str):
+    if name == "DrainingServer":
+        return _draining_server_class()
+    raise AttributeError(name)
 
 
 @app.command("dev-token", help="Print a dev-mode access token (auth.mode = \"dev\" only).")
@@ -103,4 +143,14 @@ def _add_vault() -> None:
 
 
 _add_vault()
-# `mcpguard hub doctor` is added by hub.auth (a small edit here: app.command("doctor")(...)).
+# -- Entra modes (owner: hub.auth): `mcpguard hub doctor URL` and `mcpguard hub facade …` --------------------------
+def _add_entra() -> None:
+    from hub.auth.facade.cli import app as facade_app
+    from hub.doctor import doctor_command
+
+    app.command("doctor", help="Check a running hub from the outside (health, RFC 9728/8414 metadata, 401 challenge "
+                "and reason bodies, JWKS, Host allowlist); exits 1 when something is wrong.")(doctor_command)
+    app.add_typer(facade_app, name="facade")
+
+
+_add_entra()

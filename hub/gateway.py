@@ -67,6 +67,15 @@ class Pipeline(Protocol):
     def protect(self, message: dict[str, Any], context: Context) -> Outcome | Any: ...
 
 
+#: Upstream notification → the method of the notification relayed downstream.
+RELAYED = {
+    "notifications/tools/list_changed": "send_tool_list_changed",
+    "notifications/prompts/list_changed": "send_prompt_list_changed",
+    "notifications/resources/list_changed": "send_resource_list_changed",
+}
+MAX_LISTENERS_PER_USER = 32
+
+
 def principal_of(ctx: Any) -> Principal:
     """The verified principal for this request. Raises when absent: a handler must never run unauthenticated."""
     request = getattr(ctx, "request", None)
@@ -125,6 +134,11 @@ class Gateway:
         self.version = version
         #: user id → uri → connector (from the last resources/list of that user).
         self._resource_routes: dict[str, dict[str, str]] = {}
+        #: namespaced tool name → input schema from the latest listing, for the SDK's 2026-07-28 ``Mcp-Param-*``
+        #: header validation (without it the SDK re-runs the whole aggregated tools/list on every call).
+        self._input_schemas: dict[str, Any] = {}
+        #: user id → legacy session id → the latest ServerSession seen on it (for list_changed relays).
+        self._listeners: dict[str, dict[str, Any]] = {}
 
     # -- server --------------------------------------------------------------------------------------------------
     def server(self) -> Server[Any]:
@@ -143,6 +157,7 @@ class Gateway:
             self.name,
             version=self.version,
             instructions="mcpguard hub: tools of several MCP servers, named {connector}__{tool}.",
+            get_tool_input_schema=self._input_schemas.get,
             on_list_tools=lambda ctx, p: gw._list(ctx, p, "tools/list", types.ListToolsResult),
             on_call_tool=self.call_tool,
             on_list_prompts=lambda ctx, p: gw._list(ctx, p, "prompts/list", types.ListPromptsResult),
@@ -171,6 +186,33 @@ class Gateway:
                 action = getattr(getattr(d, "action", None), "value", "unknown")
                 self.metrics.pipeline_actions.labels(connector, direction.value, action).inc()
         return out
+
+    def _remember(self, ctx: Any, principal: Principal) -> None:
+        """Keep the caller's legacy session for list_changed relays (the modern era has no standalone stream)."""
+        request = getattr(ctx, "request", None)
+        sid = request.headers.get("mcp-session-id") if request is not None else None
+        if not sid:
+            return
+        mine = self._listeners.setdefault(principal.user_id, {})
+        mine.pop(sid, None)
+        mine[sid] = ctx.session
+        while len(mine) > MAX_LISTENERS_PER_USER:
+            mine.pop(next(iter(mine)))
+
+    async def relay(self, inst: Instance, method: str, params: Any) -> None:
+        """An upstream said its list changed: tell the affected users' open sessions (the owner's, or everyone's for
+        a shared instance). Best effort: a closed session is forgotten."""
+        call = RELAYED.get(method)
+        if call is None:
+            return
+        users = list(self._listeners) if inst.owner == "*" else [inst.owner]
+        for user in users:
+            for sid, session in list(self._listeners.get(user, {}).items()):
+                try:
+                    with anyio.move_on_after(2):
+                        await getattr(session, call)()
+                except Exception:  # noqa: BLE001 - the session ended
+                    self._listeners.get(user, {}).pop(sid, None)
 
     async def usable(self, principal: Principal) -> list[Connector]:
         """Connectors this user may use now: enabled and with every required credential stored."""
@@ -257,6 +299,7 @@ class Gateway:
 
     async def _list(self, ctx: Any, params: Any, method: str, result_type: type) -> Any:
         principal = principal_of(ctx)
+        self._remember(ctx, principal)
         offset = _decode_cursor(getattr(params, "cursor", None) if params is not None else None)
         connectors = await self.usable(principal)
         results: dict[str, list[dict[str, Any]]] = {}
@@ -268,6 +311,11 @@ class Gateway:
             for c in connectors:
                 tg.start_soon(one, c)
         merged = [item for c in connectors for item in results.get(c.name, [])]
+        if method == "tools/list":
+            if len(self._input_schemas) > 50_000:
+                self._input_schemas.clear()
+            for item in merged:
+                self._input_schemas[item["name"]] = item.get("inputSchema")
         if method == "resources/list":
             self._resource_routes[principal.user_id] = {
                 it["uri"]: c.name for c in connectors for it in results.get(c.name, []) if "uri" in it
@@ -292,6 +340,7 @@ class Gateway:
     # -- tools/call ----------------------------------------------------------------------------------------------
     async def call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> Any:
         principal = principal_of(ctx)
+        self._remember(ctx, principal)
         started = time.perf_counter()
         connector, tool = self._resolve(principal, params.name, "tool")
         outcome_label = "ok"

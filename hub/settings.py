@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from hub.auth.config import EntraSettings, FacadeSettings
 from mcpguard.errors import ConfigError
 
 #: Environment variable naming a hub config file (an explicit ``--config`` wins).
@@ -108,13 +109,13 @@ class DevAuthSettings(_Model):
 
 
 class AuthSettings(_Model):
-    """``[auth]``. ``entra`` and ``facade`` are placeholders: the Entra modes validate them with their own models
-    (``hub.auth.entra`` / ``hub.auth.facade``), so this file need not change when those grow fields."""
+    """``[auth]``. ``entra`` and ``facade`` are the Entra modes' own models (:mod:`hub.auth.config`), validated at
+    load time so a typo in ``[auth.entra]`` fails before start-up, naming the key."""
 
     mode: Literal["dev", "entra", "facade"] = "dev"
     dev: DevAuthSettings = DevAuthSettings()
-    entra: dict[str, Any] | None = None
-    facade: dict[str, Any] | None = None
+    entra: EntraSettings | None = None
+    facade: FacadeSettings | None = None
 
 
 class StorageSettings(_Model):
@@ -196,8 +197,23 @@ class HubSettings(_Model):
     server: ServerSettings = ServerSettings()
     auth: AuthSettings = AuthSettings()
     storage: StorageSettings = StorageSettings()
-    #: KEK provider settings; validated by ``hub.vault`` with its own model.
+    #: KEK provider settings; validated by ``hub.vault`` with its own model (``hub.vault.settings.VaultSettings``).
     vault: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("vault")
+    @classmethod
+    def _vault_shape(cls, v: dict[str, Any]) -> dict[str, Any]:
+        # Checked at load time so a typo in [vault] fails like any other key; the vault's model owns the shape.
+        from hub.vault.settings import VaultSettings
+
+        try:
+            VaultSettings.model_validate(v)
+        except ValidationError as exc:
+            raise ValueError("; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_input=False)
+            )) from None
+        return v
+
     connectors: ConnectorsSettings = ConnectorsSettings()
     limits: LimitsSettings = LimitsSettings()
     policy: PolicySettings = PolicySettings()

@@ -133,6 +133,8 @@ class AuditConfig(_Model):
     fail_closed: bool = True
     #: Record frames without findings too (default: only frames with detections or actions).
     record_clean: bool = False
+    #: fsync the log (and anchor) after every record: survives power loss, costs a disk flush per protected frame.
+    fsync: bool = False
 
 
 class WrapConfig(_Model):
@@ -151,12 +153,20 @@ class WrapConfig(_Model):
 
 
 class ToolsConfig(_Model):
-    """``[tools]``: tool pinning and poisoned-description scanning."""
+    """``[tools]``: tool pinning and poisoned-description scanning (see ``docs/tools.md``).
+
+    ``pinning``: a call to a tool whose definition changed since approval is refused (``block``), let through with an
+    audit record (``warn``), or not checked (``off``). ``poisoning``: a definition that looks poisoned is audited
+    (``report``), shown with a visible warning (``flag``) or removed (``block``). ``sanitize_controls`` strips escape
+    sequences and invisible characters from every server→client string.
+    """
 
     pinning: Literal["off", "warn", "block"] = "block"
     pins_path: str = "~/.local/share/mcpguard/pins.json"
     poisoning: Literal["off", "report", "flag", "block"] = "flag"
     sanitize_controls: bool = True
+    #: Poisoning rule ids that do not count (the escape hatch for a false positive; they are still audited).
+    poisoning_ignore_rules: list[str] = Field(default_factory=list)
 
 
 class Config(_Model):

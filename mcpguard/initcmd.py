@@ -128,6 +128,8 @@ path = "~/.local/share/mcpguard/audit.jsonl"
 fail_closed = true
 # Also record frames that had no findings.
 record_clean = false
+# Flush every record to disk before the frame moves on (survives power loss; costs a disk flush per record).
+fsync = false
 """),
     ("wrap", """\
 # The stdio wrapper (`mcpguard wrap -- CMD ARGS...`).

@@ -15,7 +15,7 @@
    ``tools/call`` result, an error response for other results, a drop for a notification); otherwise overlapping
    decisions are merged per leaf and rendered by :class:`mcpguard.transform.Transformer`. ``report-only`` changes
    nothing but restoring tokens.
-6. *Audit*: one record per frame with findings, token activity or a tool-guard action (or every frame with
+6. *Audit*: one record per frame with findings, token activity or a tool-guard refusal (or every frame with
    ``audit.record_clean``). Values never enter the record: only types, rule ids, JSON pointers (with sensitive
    object keys replaced), actions and keyed fingerprints.
 
@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 from mcpguard.audit.store import AuditLog
 from mcpguard.config import Config
-from mcpguard.errors import AuditUnavailable
+from mcpguard.errors import AuditUnavailable, FrameError
 from mcpguard.jsonrpc import leaves as leaves_mod
 from mcpguard.policy import Span, decide, is_report_only, resolve_spans, strongest
 from mcpguard.tokens import Restored, Tokenizer
@@ -102,6 +102,8 @@ class Pipeline:
         written and ``audit.fail_closed``; :class:`mcpguard.errors.FrameTooDeep` for over-deep JSON;
         :class:`mcpguard.errors.CryptoError` when a stored token mapping fails to open.
         """
+        if not isinstance(message, dict):
+            raise FrameError("a JSON-RPC message must be a JSON object (batches are not supported)")
         c2s = ctx.direction is Direction.CLIENT_TO_SERVER
         method = ctx.method or (message.get("method") if isinstance(message.get("method"), str) else None)
         toolguard_audit: dict[str, Any] | None = None
@@ -123,12 +125,9 @@ class Pipeline:
 
         restored_spans: list[Span] = []
         token_events: list[Restored] = []
-        texts: dict[tuple[str, str], str] = {}  # leaf text after restoring, by (path, kind)
         changed: dict[tuple[str, str], str] = {}
         if c2s and self.tokenizer is not None:
             leaves = self._restore(leaves, ctx, restored_spans, token_events, changed)
-        for leaf in leaves:
-            texts[(leaf.path, leaf.kind)] = leaf.text
 
         findings = self.engine.scan_leaves(leaves) if leaves else []
         decisions = decide(findings, ctx, self.config, restored=restored_spans)
@@ -138,12 +137,15 @@ class Pipeline:
         if blocks:
             outcome = self._refuse(message, ctx, method, blocks, decisions)
         else:
-            if enforce:
+            if enforce and any(d.action is not Action.ALLOW for d in decisions):
+                # Leaf texts after restoring, by (path, kind): built only when something is to be rewritten.
+                texts = {(leaf.path, leaf.kind): leaf.text for leaf in leaves}
                 changed.update(self._transform(texts, decisions, ctx))
             out = leaves_mod.apply(message, changed) if changed else message
             outcome = Outcome(kind="forward", message=out, decisions=decisions)
 
-        if decisions or token_events or toolguard_audit or self.config.audit.record_clean:
+        # A tool-guard rewrite alone does not make a record: the guard audits what it removes itself.
+        if decisions or token_events or self.config.audit.record_clean:
             fields = self._frame_fields(ctx, method, message, decisions, _token_counts(token_events), outcome.kind)
             if toolguard_audit:
                 fields["toolguard"] = toolguard_audit

@@ -39,7 +39,7 @@ def build_audit(config: Config, keys: KeyProvider, *, clock: Callable[[], float]
     if not config.audit.path:
         return None
     return AuditLog(config.audit.path, anchor_path=config.audit.anchor_path,
-                    fingerprint_key=keys.get(AUDIT_FP_KEY), clock=clock)
+                    fingerprint_key=keys.get(AUDIT_FP_KEY), clock=clock, fsync=config.audit.fsync)
 
 
 def build_pipeline(config: Config, *, engine: Any = None, audit: Any = None, tokens: Any = None,

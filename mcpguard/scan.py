@@ -135,9 +135,12 @@ def finding_row(record_index: int, decision: Decision, hidden: dict[str, str]) -
 
 
 def run(source: str | None, *, config: Config, engine: Any, fmt: str = "jsonl", input_format: str = "auto",
-        direction: Direction = Direction.SERVER_TO_CLIENT, out: IO[str] = sys.stdout,
-        err: IO[str] = sys.stderr) -> int:
-    """Scan ``source`` (a path, or ``-``/None for stdin) and print findings to ``out``; returns the exit status."""
+        direction: Direction = Direction.SERVER_TO_CLIENT, out: IO[str] | None = None,
+        err: IO[str] | None = None) -> int:
+    """Scan ``source`` (a path, or ``-``/None for stdin) and print findings to ``out`` (default stdout, errors to
+    ``err``, default stderr); returns the exit status."""
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
     if fmt not in ("jsonl", "text") or input_format not in ("auto", "json", "text", "jsonl"):
         print("mcpguard scan: --format is jsonl|text and --input-format auto|json|text|jsonl", file=err)
         return EXIT_USAGE

@@ -34,6 +34,8 @@ from mcpguard.errors import CryptoError, TokenError
 TOKEN_RE = re.compile(r"\[\[([A-Z][A-Z0-9_]{0,63}):([0-9a-f]{12,32})\]\]")
 ID_LENGTHS = (12, 16, 24, 32)
 SHARED_SERVER = "*"
+#: Seconds between opportunistic purges of expired mappings (done while issuing tokens).
+PURGE_INTERVAL = 3600.0
 
 
 def format_token(type_: str, token_id: str) -> str:
@@ -207,6 +209,7 @@ class Tokenizer:
         self._cache: OrderedDict[tuple[str, str, str], tuple[str, float]] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
+        self._last_purge = clock()
 
     def scope_server(self, server: str) -> str:
         """The server part of the scope tokens for ``server`` are issued under."""
@@ -217,6 +220,10 @@ class Tokenizer:
         Raises :class:`TokenError` if no id length avoids a collision (practically impossible)."""
         server = self.scope_server(server)
         now = self.clock()
+        if now - self._last_purge >= PURGE_INTERVAL:
+            # Expired mappings are dropped as a side effect of use, so a long-lived store does not grow forever.
+            self._last_purge = now
+            self.store.purge(now=now)
         for length in ID_LENGTHS:
             token = format_token(type_, keyed_hash(self._id_key, "v1", user, server, type_, value, length=length))
             key = (user, server, token)

@@ -30,6 +30,7 @@ from typing import Any
 
 import orjson
 from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -167,7 +168,9 @@ class AdminApi:
         if not user or len(user) > _USER_MAX:
             raise ApiError(422, "BAD_REQUEST", "invalid_user", "user id is empty or too long")
         rec = await _thread(self.vault.users.get, user) if getattr(self.vault, "users", None) else None
-        if rec is not None and rec.tenant != principal.tenant:
+        # Entra user ids are "tid:oid": an admin of one tenant cannot reach (or pre-emptively offboard) another's.
+        foreign_id = principal.tenant != "dev" and ":" in user and user.split(":", 1)[0] != principal.tenant
+        if foreign_id or (rec is not None and rec.tenant != principal.tenant):
             raise ApiError(404, "NOT_FOUND", "unknown_user", "no such user in your tenant")
         return user
 
@@ -323,16 +326,23 @@ def _endpoint(method: Callable[[Request], Any]) -> Callable[[Request], Any]:
             return err.response()
         except KeyUnavailable as err:
             log.error("vault key unavailable: %s", err)
-            return error_response(503, "NOT_READY", "key_unavailable", "the vault's keys are not available")
+            return error_response(503, "NOT_READY", "the vault's keys are not available", "key_unavailable")
         except CryptoError as err:
             # Fail closed; the message is value-free by contract but stays in the log, not the body.
             log.error("vault crypto failure: %s", err)
-            return error_response(500, "INTERNAL", err.reason, "a stored credential failed its integrity check")
+            return error_response(500, "INTERNAL", "a stored credential failed its integrity check", err.reason)
         except MCPGuardError as err:
             if err.status in (401, 403):
                 raise
             log.error("admin request failed: %s", err)
-            return error_response(err.status, "INTERNAL", err.reason, str(err))
+            return error_response(err.status, "INTERNAL", str(err), err.reason)
+        except OperationalError as err:
+            # Database unreachable or locked: the type only (SQLAlchemy messages quote statements).
+            log.error("admin request failed: storage unavailable (%s)", type(err.orig).__name__)
+            return error_response(503, "NOT_READY", "the credential store is unavailable", "storage_unavailable")
+        except Exception as err:  # noqa: BLE001 - one boundary: never a bare 500 or a traceback with data
+            log.error("admin request failed: %s", type(err).__name__)
+            return error_response(500, "INTERNAL", "internal error", "internal_error")
 
     endpoint.__name__ = method.__name__
     return endpoint

@@ -18,6 +18,7 @@ Each failure raises an :class:`hub.auth.base.AuthError` with a precise ``reason`
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -29,6 +30,7 @@ from hub.auth.config import GRAPH_APP_ID, EntraSettings
 from hub.auth.entra_http import host_map_for, rewrite_url
 from hub.auth.jwks import JwksCache, JwksUnavailable, UnknownKid, httpx_fetcher
 from hub.auth.roles import map_roles
+from mcpguard.errors import ConfigError
 
 #: Header parameters that would let a token choose its own verification key (RFC 8725 §3.10, RFC 7515 §4.1.2–4.1.6).
 FORBIDDEN_HEADERS = ("jku", "x5u", "jwk", "x5c")
@@ -213,13 +215,18 @@ def build_auth(settings: Any, **inject: Any) -> Any:
     auth = EntraAuthenticator(es, jwks=inject.get("jwks"))
     base = es.authority.rstrip("/")
     components: dict[str, Any] = {"name": "auth.entra", "offboarding": [auth]}
-    try:
-        entra_app = inject.get("entra") or EntraApp(es)
+    entra_app = inject.get("entra")
+    if entra_app is None:
+        try:
+            entra_app = EntraApp(es, client_secret=es.client_secret())
+        except ConfigError:
+            # No client secret: the direct mode still authenticates; connectors with entra_obo credentials will
+            # report the credential as unavailable.
+            logging.getLogger("hub.auth.entra").warning("no Entra client secret configured: OBO credentials disabled")
+    if entra_app is not None:
         obo = OboCredentialSource(entra_app, auth.assertion_for)
         components["credential_sources"] = {"entra_obo": obo}
         components["offboarding"] = [auth, obo]
-    except Exception:  # no client secret: direct mode still works, OBO connectors will not resolve
-        pass
     return AuthBundle(
         authenticator=auth,
         resource_metadata=ResourceMetadata(

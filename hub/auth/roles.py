@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.auth.base import Role
 
@@ -33,6 +33,12 @@ class RoleMapping(BaseModel):
     app_roles: dict[str, Role] = Field(default_factory=lambda: dict(DEFAULT_APP_ROLES))
     groups: dict[str, Role] = Field(default_factory=dict)
     default: Role | None = "user"
+
+    @field_validator("default", mode="before")
+    @classmethod
+    def _none_word(cls, v: Any) -> Any:
+        # TOML has no null: "none" (or "") means "refuse users with no mapped role".
+        return None if isinstance(v, str) and v.strip().lower() in ("", "none") else v
 
 
 def _strings(value: Any) -> Iterable[str]:

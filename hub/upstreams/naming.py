@@ -21,7 +21,7 @@ class NamingError(ValueError):
 def namespaced(connector: str, name: str) -> str:
     """``{connector}__{name}``; raises :class:`NamingError` when the result is not a valid tool name."""
     full = f"{connector}{SEP}{name}"
-    if not TOOL_NAME.match(full):
+    if not name or not TOOL_NAME.match(full):
         raise NamingError(f"{connector}: name of {len(name)} chars does not fit ^[a-zA-Z0-9_-]{{1,64}}$ once prefixed")
     return full
 

@@ -5,6 +5,7 @@ The vault keeps its own version table (:data:`VERSION_TABLE`) so it can share a 
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from sqlalchemy import Engine, inspect
@@ -26,8 +27,18 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` in one transaction (PostgreSQL DDL is transactional; SQLite's mostly is)."""
     from alembic import command
 
+    if revision == "head" and current_revision(engine) == head_revision():
+        return  # the common start-up case: nothing to do, skip loading the migration scripts
     with engine.begin() as conn:
         command.upgrade(_config(conn), revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Step the schema back to ``revision`` (``"base"`` drops every vault table: all credentials are lost)."""
+    from alembic import command
+
+    with engine.begin() as conn:
+        command.downgrade(_config(conn), revision)
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -40,6 +51,7 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
 
 
+@functools.cache
 def head_revision() -> str:
     """The newest revision shipped with this package."""
     from alembic.script import ScriptDirectory

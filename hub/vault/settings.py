@@ -3,7 +3,11 @@
 ::
 
     [vault]
-    kek_provider = "file"             # "file" (dev: key files created 0600) or "env" (base64 keys in env vars)
+    kek_provider = "file"             # "file" (dev: key files created 0600), "env" (base64 keys in env vars), or the
+                                      # name of a plugin in the entry-point group "mcpguard.vault.kek_providers"
+    kek_options = {}                  # plugin only: passed to the plugin's factory (URLs, key names; never secrets)
+    fingerprint_key = "auto"          # "auto" (file: kek_dir/fingerprint.key; env and plugins: {prefix}FINGERPRINT),
+                                      # "file" or "env" to force one
     kek_dir = "~/.local/share/mcpguard/hub/vault-keys"   # file provider; default {storage.data_dir}/vault-keys
     kek_env_prefix = "MCPGUARD_VAULT_KEK_"               # env provider: MCPGUARD_VAULT_KEK_V1, _V2 …, _FINGERPRINT
     rotate_after_encryptions = 1073741824                # 2^30: warn (status, /ready stays up) past this
@@ -32,11 +36,19 @@ class VaultSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    kek_provider: Literal["file", "env"] = "file"
+    kek_provider: str = Field(default="file", pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    kek_options: dict[str, Any] = Field(default_factory=dict)
+    fingerprint_key: Literal["auto", "file", "env"] = "auto"
     kek_dir: str | None = None
     kek_env_prefix: str = Field(default="MCPGUARD_VAULT_KEK_", pattern=r"^[A-Z][A-Z0-9_]{0,63}$")
     rotate_after_encryptions: int = Field(default=2**30, ge=1, le=NIST_RANDOM_IV_LIMIT)
     max_encryptions_per_kek: int = Field(default=NIST_RANDOM_IV_LIMIT, ge=1, le=NIST_RANDOM_IV_LIMIT)
+
+    @property
+    def fingerprint_source(self) -> Literal["file", "env"]:
+        if self.fingerprint_key != "auto":
+            return self.fingerprint_key
+        return "file" if self.kek_provider == "file" else "env"
 
     def kek_path(self, data_dir: Path) -> Path:
         """Directory of the file provider's key files (``kek-v{N}.key``, ``fingerprint.key``)."""

@@ -137,6 +137,10 @@ class Vault:
         upgrade(engine)
         vault = cls(engine, kek, fingerprint_key, **kw)  # type: ignore[arg-type]
         vault.sync_keks()
+        status = vault.status()
+        if status.rotation_due:
+            log.warning("vault KEK version %d is past its rotation threshold; run `mcpguard hub vault rotate-kek`",
+                        status.current)
         return vault
 
     def sync_keks(self) -> None:

@@ -54,10 +54,16 @@ def sanitize(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _clean(value: Any, top: bool = False) -> Any:
-    if isinstance(value, Mapping):
+    # Concrete types first: this runs on every field of every record.
+    cls = type(value)
+    if cls is str:
+        return _text(value)
+    if cls is int or cls is bool or value is None:
+        return value
+    if cls is dict or isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for k, v in value.items():
-            if not isinstance(k, str):
+            if type(k) is not str:
                 raise ValueError("audit field names must be strings")
             if k in FORBIDDEN_FIELDS:
                 raise ValueError(f"audit field {k!r} is forbidden: audit records never hold raw values")
@@ -65,12 +71,14 @@ def _clean(value: Any, top: bool = False) -> Any:
                 raise ValueError(f"audit field {k!r} is reserved for the hash chain")
             out[_text(k)] = _clean(v)
         return out
+    if cls is list or cls is tuple:
+        return [_clean(v) for v in value]
     if isinstance(value, enum.Enum):
-        value = value.value
+        return _clean(value.value)
     if isinstance(value, str):
         return _text(str(value))
-    if isinstance(value, bool) or value is None or isinstance(value, int):
-        return value
+    if isinstance(value, bool) or isinstance(value, int):
+        return int(value) if not isinstance(value, bool) else bool(value)
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, (list, tuple)):
@@ -81,6 +89,8 @@ def _clean(value: Any, top: bool = False) -> Any:
 
 
 def _text(s: str) -> str:
+    if s.isascii():
+        return s
     try:
         s.encode("utf-8")
         return s

@@ -6,6 +6,10 @@ resumes the chain after a restart from the file's last record. A last record tha
 match its content (a torn write or an edit) stops every append with :class:`mcpguard.errors.AuditUnavailable`, never a
 silently restarted chain: run ``mcpguard audit verify`` and move the file aside.
 
+A log moved aside (rotation) is noticed on the next append: a new file and a new chain start at the path. With an
+anchor, the first record of the new chain names the old chain's head (``previous_chain``: ``{"seq", "hash"}``), so a
+deleted or truncated log cannot be replaced by a fresh chain without a trace.
+
 The optional anchor file holds ``{"seq", "hash", "path"}`` of the last record, replaced atomically after each append;
 keep it on other storage than the log so truncating the log's tail is detected by ``verify``.
 """
@@ -54,6 +58,7 @@ class AuditLog:
         self._end = -1  # file size after our last append; another size means someone else wrote
         self._seq = -1
         self._hash = GENESIS
+        self._previous: dict[str, Any] | None = None
 
     def fingerprint(self, type_: str, value: str) -> str:
         """A keyed fingerprint (HMAC-SHA256, 16 hex chars) of a detected value: equal values of a type correlate
@@ -66,6 +71,8 @@ class AuditLog:
         Raises ``ValueError`` for forbidden field names (a programming error) and :class:`AuditUnavailable` when the
         log cannot be written or its tail is corrupt.
         """
+        if "kind" in fields:
+            raise ValueError("audit field 'kind' is set by the kind argument")
         with self._lock:
             try:
                 fd = self._open()
@@ -74,7 +81,11 @@ class AuditLog:
                     size = os.fstat(fd).st_size
                     if size != self._end:
                         self._resume(fd, size)
-                    record = build_record(self._hash, self._seq + 1, rfc3339(self.clock()), {"kind": kind, **fields})
+                    extra: dict[str, Any] = {"kind": kind, **fields}
+                    if self._seq == -1 and self._previous is not None:
+                        # A new chain where an anchored one was: name the old head so the gap stays visible.
+                        extra["previous_chain"] = self._previous
+                    record = build_record(self._hash, self._seq + 1, rfc3339(self.clock()), extra)
                     line = canonical(record) + b"\n"
                     written = os.write(fd, line)
                     if written != len(line):
@@ -102,6 +113,14 @@ class AuditLog:
             self._close()
 
     def _open(self) -> int:
+        if self._fd is not None:
+            # The file was moved aside (rotation, or recovery from a corrupt tail): follow the path, not the inode.
+            try:
+                moved = os.stat(self.path).st_ino != os.fstat(self._fd).st_ino
+            except FileNotFoundError:
+                moved = True
+            if moved:
+                self._close()
         if self._fd is None:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
@@ -120,6 +139,7 @@ class AuditLog:
         """Load the chain head from the file's last record (the file is locked)."""
         if size == 0:
             self._seq, self._hash = -1, GENESIS
+            self._previous = self._anchored_head()
             return
         last = _last_line(fd, size)
         if last is None:
@@ -136,6 +156,20 @@ class AuditLog:
                 f"audit log {self.path} ends in a corrupt record; run `mcpguard audit verify {self.path}` and move "
                 f"the file aside to start a new chain")
         self._seq, self._hash = record["seq"], record["hash"]
+
+    def _anchored_head(self) -> dict[str, Any] | None:
+        """``{"seq", "hash"}`` from the anchor when it describes an earlier chain at this path, else None."""
+        if self.anchor_path is None:
+            return None
+        try:
+            anchor = json.loads(self.anchor_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(anchor, dict) or anchor.get("path") != str(self.path):
+            return None
+        if not isinstance(anchor.get("seq"), int) or not isinstance(anchor.get("hash"), str):
+            return None
+        return {"seq": anchor["seq"], "hash": anchor["hash"]}
 
     def _write_anchor(self) -> None:
         assert self.anchor_path is not None

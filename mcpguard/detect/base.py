@@ -100,6 +100,13 @@ class AnchoredRule:
     pattern: re.Pattern[bytes]
     anchors: tuple[bytes, ...] = ()
     caseless_anchors: tuple[bytes, ...] = ()
+    #: Hyperscan-only anchors ``(expression, length, caseless)``: a regex of fixed ``length`` (or a literal when the
+    #: expression is given escaped); the anchor starts ``length`` bytes before Hyperscan's reported end.
+    hs_anchors: tuple[tuple[bytes, int, bool], ...] = ()
+    #: Pure-Python-only anchors ``(pivot, rest, offset)``: the regex ``re.escape(pivot) + rest`` found through the
+    #: pivot group of the Python finder (``rest`` usually a lookbehind filter); the anchor starts ``offset`` bytes
+    #: before the pivot. A rule with ``hs_anchors``/``py_anchors`` must find the same matches through either set.
+    py_anchors: tuple[tuple[bytes, bytes, int], ...] = ()
     back: int = 0
     max_len: int = 512
     group: int = 0
@@ -108,6 +115,9 @@ class AnchoredRule:
     right: bytes = WORD
     validate: Validate | None = None
     extract: Extract | None = None
+    #: ``locate(buf, pos) -> start``: where the match containing an anchor at ``pos`` must start (cheaper than searching
+    #: the ``back`` window); see :func:`run_start`.
+    locate: Callable[[bytes, int], int] | None = None
     #: Findings of other rules this one beats on an exact tie (higher wins).
     priority: int = 0
     tags: tuple[str, ...] = field(default_factory=tuple)
@@ -115,9 +125,10 @@ class AnchoredRule:
     def confirm(self, ctx: ScanContext, pos: int) -> list[Span]:
         """Spans of this rule around an anchor occurrence at ``pos`` (scan-buffer offset of the anchor's first byte)."""
         buf = ctx.buf
-        if self.back == 0:
-            m = self.pattern.match(buf, pos, min(len(buf), pos + self.max_len))
-            matches: Iterable[re.Match[bytes]] = (m,) if m else ()
+        if self.back == 0 or self.locate is not None:
+            start = pos if self.locate is None else self.locate(buf, pos)
+            m = self.pattern.match(buf, start, min(len(buf), pos + self.max_len))
+            matches: Iterable[re.Match[bytes]] = (m,) if m and m.end() > pos else ()
         else:
             lo = max(0, pos - self.back)
             matches = [
@@ -139,6 +150,49 @@ class AnchoredRule:
             if conf is not None:
                 out.append(Span(s, e, self.type, self.id, self.category, conf))
         return out
+
+
+#: Last two letters of every secret-announcing key word (pass, password, passwd, pwd, passphrase, secret, token, key,
+#: credential(s), authorization), any case: the C-level filter of the pure-Python assignment anchors.
+_KEY_TAIL = rb"(?:[sS][sS]|[rRwW][dD]|[sS][eE]|[eE][tTnNyY]|[aA][lL]|[lL][sS]|[oO][nN])"
+_SUFFIXES = (rb"", rb"[\"']", rb"[ \t]", rb"[\"'][ \t]", rb"[ \t][ \t]", rb"[\"'][ \t][ \t]")
+
+
+def operator_anchors() -> tuple[tuple[bytes, bytes, int], ...]:
+    """Pure-Python anchors for ``key = value`` rules: the operator (``:`` or ``=``) right after a key word's last two
+    letters, an optional quote and up to two blanks (``password=``, ``"api_key": ``, ``Authorization :``)."""
+    out = []
+    for op in (b":", b"="):
+        rest = b"(?:" + b"|".join(b"(?<=" + _KEY_TAIL + suf + re.escape(op) + b")" for suf in _SUFFIXES) + b")"
+        out.append((op, rest, 0))
+    return tuple(out)
+
+
+_KEY_CHARS = ALNUM + b"_.-"
+_BLANKS = b" \t"
+
+
+def key_start(buf: bytes, pos: int, limit: int = 64) -> int:
+    """Start of the ``key`` of a ``key = value`` pair, given an anchor inside the key or at its operator."""
+    lo = max(0, pos - limit)
+    if buf[pos : pos + 1] in (b":", b"="):
+        seg = buf[lo:pos].rstrip(_BLANKS)
+        if seg[-1:] in (b'"', b"'"):
+            seg = seg[:-1]
+    else:
+        seg = buf[lo:pos]
+    return lo + len(seg.rstrip(_KEY_CHARS))
+
+
+def run_start(chars: bytes, limit: int) -> Callable[[bytes, int], int]:
+    """A ``locate`` function: the match starts where the run of ``chars`` ending at the anchor starts (at most
+    ``limit`` bytes back)."""
+
+    def locate(buf: bytes, pos: int) -> int:
+        lo = max(0, pos - limit)
+        return lo + len(buf[lo:pos].rstrip(chars))
+
+    return locate
 
 
 def bounded(buf: bytes, start: int, end: int, left: bytes, right: bytes) -> bool:

@@ -15,7 +15,7 @@ would collide, the later renamed one gets a ``#2``, ``#3`` … suffix.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Mapping
 
 from mcpguard.errors import FrameTooDeep
 from mcpguard.types import Leaf, LeafKind
@@ -28,6 +28,8 @@ DEFAULT_MAX_DEPTH = 64
 
 def escape_segment(segment: str) -> str:
     """Escape one reference token for a JSON pointer (RFC 6901 §3: ``~`` → ``~0``, ``/`` → ``~1``)."""
+    if "~" not in segment and "/" not in segment:
+        return segment
     return segment.replace("~", "~0").replace("/", "~1")
 
 
@@ -43,6 +45,8 @@ def split_pointer(pointer: str) -> list[str]:
         return []
     if not pointer.startswith("/"):
         raise ValueError("a JSON pointer is empty or starts with '/'")
+    if "~" not in pointer:
+        return pointer[1:].split("/")
     return [unescape_segment(s) for s in pointer[1:].split("/")]
 
 
@@ -95,9 +99,12 @@ def _walk(value: Any, path: str, numbers: bool, max_depth: int, depth: int, out:
         if depth >= max_depth:
             raise FrameTooDeep(f"JSON nesting exceeds the maximum depth of {max_depth}")
         for key, child in value.items():
-            child_path = join_pointer(path, key)
+            child_path = f"{path}/{escape_segment(key)}"
             out.append(Leaf(child_path, "key", key))
-            _walk(child, child_path, numbers, max_depth, depth + 1, out)
+            if isinstance(child, str):
+                out.append(Leaf(child_path, "value", child))
+            else:
+                _walk(child, child_path, numbers, max_depth, depth + 1, out)
     elif isinstance(value, list):
         if depth >= max_depth:
             raise FrameTooDeep(f"JSON nesting exceeds the maximum depth of {max_depth}")
@@ -126,7 +133,8 @@ def apply(value: Any, replacements: Mapping[tuple[str, LeafKind], str] | Iterabl
     ``replacements`` maps ``(pointer, kind)`` → new text: for kind ``"value"`` or ``"number"`` the member at
     ``pointer`` becomes that string (a replaced number becomes a string); for kind ``"key"`` the object member at
     ``pointer`` is renamed, keeping its position. Pointers are absolute and must lie under ``base`` (the pointer of
-    ``value``). A pointer that does not resolve raises ``KeyError``. Renamed keys that collide with a sibling get a
+    ``value``). A pointer that does not resolve raises ``KeyError`` (its message never names a key: keys can be
+    sensitive). Renamed keys that collide with a sibling get a
     ``#n`` suffix so no member is lost.
     """
     items = replacements.items() if isinstance(replacements, Mapping) else replacements
@@ -135,7 +143,7 @@ def apply(value: Any, replacements: Mapping[tuple[str, LeafKind], str] | Iterabl
     for (pointer, kind), text in items:
         segments = split_pointer(pointer)
         if segments[: len(prefix)] != prefix:
-            raise KeyError(f"pointer {pointer!r} is not under {base!r}")
+            raise KeyError("a replacement pointer lies outside the document")
         node = root
         for seg in segments[len(prefix):]:
             node = node.children.setdefault(seg, _Node())
@@ -157,7 +165,7 @@ def _rebuild(value: Any, node: _Node) -> Any:
     if isinstance(value, dict):
         for seg in node.children:
             if seg not in value:
-                raise KeyError(f"no member {seg!r} to replace")
+                raise KeyError("a replacement pointer names a missing member")
         renamed = {k for k, n in node.children.items() if n.key is not None and n.key != k}
         # Keys that stay as they are keep their names; renamed keys yield on collision.
         taken = {k for k in value if k not in renamed}
@@ -175,7 +183,7 @@ def _rebuild(value: Any, node: _Node) -> Any:
         out_list = list(value)
         for seg, child_node in node.children.items():
             if not seg.isdigit() or int(seg) >= len(value):
-                raise KeyError(f"no array element {seg!r} to replace")
+                raise KeyError("a replacement pointer names a missing array element")
             if child_node.key is not None:
                 raise KeyError("array elements have no keys")
             out_list[int(seg)] = _rebuild(value[int(seg)], child_node)
@@ -192,19 +200,6 @@ def _unique(name: str, taken: set[str]) -> str:
     return f"{name}#{n}"
 
 
-def iter_strings(value: Any) -> Iterator[str]:
-    """Every string value and key of ``value`` (no paths): a cheap pre-check before building leaves."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield k
-            yield from iter_strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from iter_strings(v)
-
-
 __all__ = [
     "DEFAULT_MAX_DEPTH",
     "ENVELOPE_KEYS",
@@ -212,7 +207,6 @@ __all__ = [
     "collect",
     "collect_message",
     "escape_segment",
-    "iter_strings",
     "join_pointer",
     "message_parts",
     "split_pointer",

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Sequence
 
 from mcpguard.errors import ConfigError
+from mcpguard.toolguard.guard import approve_command
 from mcpguard.toolguard.pins import PinStore, diff_fields
 
 __all__ = ["mcp_json", "open_store", "pins_approve", "pins_diff", "pins_list", "pins_reset"]
@@ -90,7 +91,7 @@ def pins_diff(store: PinStore, selector: str | None, *, as_json: bool = False) -
             lines.append(f"{key} / {name}: changed since approval (seen {seen})")
             for field, how in fields.items() or {"(no field detail)": "changed"}.items():
                 lines.append(f"    {how:<8} {field}")
-            lines.append(f"  approve: mcpguard pins approve {sel} {name}")
+            lines.append(f"  approve: {approve_command(sel, name)}")
     lines.append("The pin file keeps hashes only; to read the new text, list the server's tools with the server "
                  "unwrapped or in its own client.")
     return "\n".join(lines), True

@@ -18,6 +18,7 @@ names, rule ids, field names and counts, never description text.
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from mcpguard.toolguard.poisoning import Verdict, scan_definition
 from mcpguard.toolguard.sanitize import sanitize_text, sanitize_value
 from mcpguard.types import Context, Direction, Outcome
 
-__all__ = ["DRIFT_CODE", "ToolGuard", "build_toolguard", "flag_notice"]
+__all__ = ["DRIFT_CODE", "ToolGuard", "approve_command", "build_toolguard", "flag_notice"]
 
 #: JSON-RPC error code of a refused ``tools/call`` (implementation-defined server error range, JSON-RPC 2.0 §5.1).
 DRIFT_CODE = -32001
@@ -40,6 +41,12 @@ _QUIET_CLASSES = {"cr"}  # a CRLF line ending is not worth an audit record
 _MAX_NAME = 128
 
 AuditSink = Callable[[str, Mapping[str, Any]], Any]
+
+
+def approve_command(server: str, tool: str) -> str:
+    """The shell command that approves ``tool``; both names are quoted (POSIX shell), since a hostile server picks
+    the tool name and users paste the command."""
+    return f"mcpguard pins approve {shlex.quote(server)} {shlex.quote(tool)}"
 
 
 def flag_notice(rules: Sequence[str]) -> str:
@@ -115,7 +122,8 @@ class ToolGuard:
             clean, removed = sanitize_value(body)
             loud = {k: n for k, n in removed.items() if k not in _QUIET_CLASSES}
             if loud:
-                self._record(ident, "controls_removed", method=_method_name(message, ctx), counts=dict(sorted(loud.items())))
+                self._record(ident, "controls_removed", method=_method_name(message, ctx),
+                             counts=dict(sorted(loud.items())))
             if clean is not body and not self.report_only:
                 out = {**clean, "id": message["id"]} if "id" in message else clean
         method = message.get("method") if isinstance(message.get("method"), str) else None
@@ -138,7 +146,16 @@ class ToolGuard:
     def _scan(self, definition: Any) -> Verdict | None:
         if self.config.poisoning == "off":
             return None
-        return scan_definition(definition, scan_text=self.scan_text)
+        verdict = scan_definition(definition, scan_text=self.scan_text)
+        ignore = set(self.config.poisoning_ignore_rules)
+        if ignore and verdict.findings:
+            # ignored rules stay in the findings (audited) but add nothing to the score
+            best: dict[str, float] = {}
+            for f in verdict.findings:
+                if f.rule not in ignore:
+                    best[f.rule] = max(best.get(f.rule, 0.0), f.weight)
+            verdict.score = sum(best.values())
+        return verdict
 
     def _tools_list(self, raw: dict[str, Any], out: dict[str, Any], ident: ServerIdentity) -> dict[str, Any]:
         state = self._state(ident)
@@ -146,9 +163,10 @@ class ToolGuard:
         out_tools = out["result"]["tools"] if isinstance(out.get("result"), dict) else raw_tools
         observed: dict[str, tuple[str, dict[str, str]]] = {}
         for t in raw_tools:
-            if isinstance(t, dict) and isinstance(t.get("name"), str) and t["name"] not in observed:
+            name = _call_name(t)
+            if name is not None and name not in observed:
                 try:
-                    observed[t["name"]] = (tool_hash(t), field_hashes(t))
+                    observed[name] = (tool_hash(t), field_hashes(t))
                 except (TypeError, ValueError):
                     continue  # not JSON-serializable in canonical form: leave to the client to reject
         # pins
@@ -172,19 +190,32 @@ class ToolGuard:
                              after_first_listing=state.listed)
             for name, fields in drifted.items():
                 self._record(ident, "tool_drifted", tool=_safe_name(name), fields=fields, policy=self.config.pinning)
-        state.live = {n: h for n, (h, _) in observed.items()}
-        state.drifted = drifted
+        # Merge, not replace: a paginated listing (nextCursor) shows only part of the tools per response.
+        for n, (h, _) in observed.items():
+            state.live[n] = h
+            state.drifted.pop(n, None)
+            state.removed.discard(n)
+        state.drifted.update(drifted)
         state.listed, state.stale = True, False
         # poisoning + rewrite
         new_tools: list[Any] = []
         removed: set[str] = set()
+        seen: set[str] = set()
         changed = out_tools is not raw_tools
         for i, t in enumerate(raw_tools):
             o = out_tools[i] if i < len(out_tools) else t
-            name = t.get("name") if isinstance(t, dict) else None
+            name = _call_name(t)
+            if name is not None:
+                if name in seen:
+                    # A second definition under the same name could shadow the pinned one: keep the first only.
+                    self._record(ident, "duplicate_tool", tool=_safe_name(name))
+                    if not self.report_only:
+                        changed = True
+                        continue
+                seen.add(name)
             verdict = self._scan(t) if isinstance(t, dict) else None
             if verdict is not None and verdict.findings:
-                self._record(ident, "poisoning", kind="tool", tool=_safe_name(name), flagged=verdict.flagged,
+                self._record(ident, "poisoning", definition="tool", tool=_safe_name(name), flagged=verdict.flagged,
                              score=verdict.score, rules=verdict.rules,
                              paths=sorted({f.path for f in verdict.findings})[:50], action=self.config.poisoning)
             if self.report_only or not isinstance(o, dict):
@@ -202,19 +233,19 @@ class ToolGuard:
                 o = self._drift_notice(o, ident, name, drifted[name])
                 changed = True
             new_tools.append(o)
-        state.removed = removed
+        state.removed |= removed
         if not changed:
             return out
         result = {**(out.get("result") or {}), "tools": new_tools}
         return {**out, "result": result}
 
     def _drift_notice(self, tool: dict[str, Any], ident: ServerIdentity, name: str, fields: list[str]) -> dict:
-        cmd = f"mcpguard pins approve {self._selector(ident)} {name}"
+        cmd = approve_command(self._selector(ident), name)
         if self.config.pinning == "block":
             # The new text is withheld: a rug pull works by showing the model a changed description.
             text = (f"[mcpguard: this tool's definition changed since it was approved ({', '.join(fields)}); it is "
                     f"disabled and its new description is withheld until the user reviews it with "
-                    f"`mcpguard pins diff {self._selector(ident)}` and runs `{cmd}`.]")
+                    f"`mcpguard pins diff {shlex.quote(self._selector(ident))}` and runs `{cmd}`.]")
             return {**tool, "description": text}
         text = (f"[mcpguard warning: this tool's definition changed since it was approved ({', '.join(fields)}); "
                 f"approve it with `{cmd}`.] ")
@@ -232,7 +263,7 @@ class ToolGuard:
             o = out_items[i] if i < len(out_items) else item
             verdict = self._scan(item) if isinstance(item, dict) else None
             if verdict is not None and verdict.findings:
-                self._record(ident, "poisoning", kind=kind, name=_safe_name(item.get("name")),
+                self._record(ident, "poisoning", definition=kind, name=_safe_name(item.get("name")),
                              flagged=verdict.flagged, score=verdict.score, rules=verdict.rules,
                              paths=sorted({f.path for f in verdict.findings})[:50], action=self.config.poisoning)
             if self.report_only or verdict is None or not verdict.flagged or not isinstance(o, dict):
@@ -252,7 +283,7 @@ class ToolGuard:
         verdict = self._scan(raw["result"]["instructions"])
         if verdict is None or not verdict.findings:
             return out
-        self._record(ident, "poisoning", kind="instructions", flagged=verdict.flagged, score=verdict.score,
+        self._record(ident, "poisoning", definition="instructions", flagged=verdict.flagged, score=verdict.score,
                      rules=verdict.rules, action=self.config.poisoning)
         if self.report_only or not verdict.flagged or self.config.poisoning == "report":
             return out
@@ -274,6 +305,7 @@ class ToolGuard:
         name = params.get("name") if isinstance(params, dict) else None
         if not isinstance(name, str):
             return None
+        name = sanitize_text(name)[0]  # tools are keyed by the name the client was shown
         ident = self._ident(ctx)
         state = self._state(ident)
         if name in state.removed and not self.report_only:
@@ -281,7 +313,13 @@ class ToolGuard:
                                 f"mcpguard blocked tools/call to '{_safe_name(name)}': its definition looked like a "
                                 f"tool-poisoning attempt and was removed from the tool list (tools.poisoning = "
                                 f"\"block\").", {})
-        if self.config.pinning == "off" or name not in state.drifted:
+        if self.config.pinning == "off":
+            return None
+        if name not in state.live:
+            # Called without being listed in this session (a client that cached the list across a restart): a
+            # change recorded earlier and never approved still counts.
+            self._pending_from_store(ident, state, name)
+        if name not in state.drifted:
             return None
         live = state.live.get(name)
         try:
@@ -297,10 +335,21 @@ class ToolGuard:
         if self.config.pinning == "warn" or self.report_only:
             self._record(ident, "call_warned", tool=_safe_name(name), fields=fields)
             return None
-        cmd = f"mcpguard pins approve {sel} {_safe_name(name)}"
+        cmd = approve_command(sel, _safe_name(name))
         text = (f"mcpguard blocked tools/call to '{_safe_name(name)}': its definition changed since it was approved "
-                f"(changed: {', '.join(fields)}). Review with `mcpguard pins diff {sel}`, then approve with `{cmd}`.")
+                f"(changed: {', '.join(fields)}). Review with `mcpguard pins diff {shlex.quote(sel)}`, then approve with `{cmd}`.")
         return self._refuse(ident, name, "tool_drifted", text, {"fields": fields, "approve": cmd})
+
+    def _pending_from_store(self, ident: ServerIdentity, state: _State, name: str) -> None:
+        try:
+            pin = ((self.store.server(ident.key) or {}).get("tools") or {}).get(name)
+        except (MCPGuardError, OSError):
+            pin = None
+            if self.config.pinning == "block":
+                state.drifted[name] = ["(pin store unavailable)"]
+        if pin and pin.get("pending"):
+            state.live[name] = pin["pending"]["hash"]
+            state.drifted[name] = sorted(diff_fields(pin.get("fields", {}), pin["pending"].get("fields", {})))
 
     def _refuse(self, ident: ServerIdentity, name: str, reason: str, text: str, extra: dict[str, Any]) -> Outcome:
         error = {"code": DRIFT_CODE, "message": text,
@@ -309,6 +358,14 @@ class ToolGuard:
         if "fields" in extra:
             audit["fields"] = extra["fields"]
         return Outcome(kind="reject", message=None, error=error, audit=audit)
+
+
+def _call_name(tool: Any) -> str | None:
+    """The name a client will call ``tool`` by: its name after sanitizing, which is what the client is shown. Pins,
+    drift and removals are keyed by it, so a name with invisible characters cannot dodge a block."""
+    if not isinstance(tool, dict) or not isinstance(tool.get("name"), str):
+        return None
+    return sanitize_text(tool["name"])[0]
 
 
 def _method_name(message: Mapping[str, Any], ctx: Context) -> str:

@@ -51,7 +51,8 @@ class ServerIdentity:
 
 def default_server_name(argv: Sequence[str]) -> str:
     """A readable server name from a child argv when none was configured: the basename of the first argument that is
-    not a launcher (``python -m mcp_server_git`` → ``mcp_server_git``, ``npx -y @scope/server-x`` → ``server-x``)."""
+    not a launcher (``python -m mcp_server_git`` → ``mcp_server_git``,
+    ``npx -y @scope/server-x`` → ``server-x``)."""
     for arg in argv:
         base = os.path.basename(arg.rstrip("/")) or arg
         if arg.startswith("-") or base in _LAUNCHERS or base.startswith("python3."):
@@ -195,7 +196,8 @@ class PinStore:
         return added, drifted, first
 
     def is_approved(self, key: str, tool: str, h: str) -> bool:
-        """True when ``tool`` of server ``key`` is pinned at hash ``h`` (re-reads the file, so a fresh approval counts)."""
+        """True when ``tool`` of server ``key`` is pinned at hash ``h``; re-reads the file, so a fresh approval
+        counts."""
         rec = self.server(key)
         pin = (rec or {}).get("tools", {}).get(tool)
         return bool(pin) and pin["hash"] == h

@@ -99,7 +99,8 @@ RULES: tuple[Rule, ...] = (
        r"earlier|preceding|all|any|other|system|original|existing|safety|user'?s?)\b[^.]{0,30}?\b(?:instructions?|"
        r"prompts?|rules|directives|guidelines|guardrails|policies|restrictions|messages|confirmations?)\b"),
     _r("override_instructions", 1.0,
-       r"\b(?:new|updated|real|true|actual|hidden) (?:system )?(?:instructions?|directives?|prompt)\s*:|\byou are now\b|"
+       r"\b(?:new|updated|real|true|actual|hidden) (?:system )?(?:instructions?|directives?|prompt)\s*:|"
+       r"\byou are now\b|"
        r"\b(?:these|this|following) instructions? (?:take|takes|have|has) (?:precedence|priority)|"
        r"\b(?:takes?|has|have) (?:precedence|priority) over (?:all|any|the|other|previous|user)"),
     _r("conceal_from_user", 1.0,
@@ -125,7 +126,8 @@ RULES: tuple[Rule, ...] = (
     _r("cross_tool_reference", 1.0,
        r"\bwhen (?:this tool is|you have access to|the [\w`'\".-]+ tool is) (?:available|present|loaded|installed)|"
        r"\b(?:instead of|rather than) (?:using |calling |invoking )?(?:the )?(?:[\w`'\".-]+ ){1,3}tool\b|"
-       r"\b(?:the|any|every) (?:[\w`'\".-]+ ){1,3}tool (?:must|should|shall|has to|needs to) (?:always )?(?:send|use|be|call|"
+       r"\b(?:the|any|every) (?:[\w`'\".-]+ ){1,3}tool (?:must|should|shall|has to|needs to) (?:always )?"
+       r"(?:send|use|be|call|"
        r"include|forward|cc|bcc|add|route|redirect|replace)\b|\bmcp[ _]tool[ _]\w+|"
        r"\b(?:from|of|on|in) (?:the |an? )?(?:other|another|different|second) (?:mcp )?servers?\b|"
        r"\b(?:all|any|every) (?:other )?(?:mcp )?(?:servers?|connectors?)\b|\b(?:all|any|every) other tools?\b|"
@@ -151,7 +153,8 @@ RULES: tuple[Rule, ...] = (
        r"check|pass|access)\b|\b(?:always|must) (?:first )?(?:call|invoke|run) (?:this|the [\w`'\".-]+) tool "
        r"(?:before|first|after)\b"),
     _r("data_forwarding", 0.5,
-       r"\bpass (?:its|the|their|that) (?:full |entire |complete |whole )?(?:output|content|contents|results?|response) "
+       r"\bpass (?:its|the|their|that) (?:full |entire |complete |whole )?"
+       r"(?:output|content|contents|results?|response) "
        r"(?:as|in|into|to)\b"),
 )
 
@@ -164,10 +167,19 @@ _BASE64 = re.compile(r"[A-Za-z0-9+/]{40,}={0,2}")
 _WORDS = re.compile(r"[a-z]+")
 
 
+# Cyrillic and Greek letters that look like Latin ones (a subset of Unicode TR#39 confusables): "іgnоre previous
+# instructions" written with Cyrillic і and о must still match. Applied only to the text the rules see.
+_CONFUSABLES = str.maketrans({
+    "а": "a", "в": "b", "е": "e", "ё": "e", "і": "i", "ї": "i", "ј": "j", "к": "k", "м": "m", "н": "h", "о": "o",
+    "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "һ": "h", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ɡ": "g",
+    "α": "a", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x",
+})
+
+
 def _normalize(text: str, *, identifier: bool) -> str:
     if identifier:
         text = _CAMEL.sub(" ", text)
-    text = unicodedata.normalize("NFKC", text).casefold()
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_CONFUSABLES)
     return _SEP.sub(" ", text).strip()
 
 

@@ -10,9 +10,9 @@ Classes reported (keys of the ``removed`` counter):
 
 - ``csi``, ``osc``, ``control_string`` (DCS/SOS/PM/APC), ``escape`` (other ESC sequences), ``c0``, ``c1``, ``del``,
   ``cr`` (a CR; CRLF becomes LF)
-- ``bidi`` (U+061C, U+200E/F, U+202A–U+202E, U+2066–U+2069), ``zero_width`` (U+200B–U+200D, U+2060–U+2064, U+FEFF,
-  U+180E), ``tag`` (U+E0000–U+E007F), ``variation_selector`` (a run of more than one selector after a character, or one
-  with no base: the encoding used to smuggle bytes through emoji)
+- ``bidi`` (U+061C, U+200E/F, U+202A–U+202E, U+2066–U+2069), ``zero_width`` (U+200B–U+200D, U+2060–U+2064,
+  U+FEFF, U+180E), ``tag`` (U+E0000–U+E007F), ``variation_selector`` (a run of more than one selector after a
+  character, or one with no base: the encoding used to smuggle bytes through emoji)
 """
 
 from __future__ import annotations
@@ -39,24 +39,28 @@ _CONTROL_STRING = re.compile("(?:\x1b[PX^_]|[\x90\x98\x9e\x9f]).*?(?:\x1b\\\\|\x
 # Any other escape sequence: ESC, intermediates 0x20-0x2F, one final byte 0x30-0x7E (ECMA-35 / ECMA-48 Fe, Fs, Fp).
 _ESCAPE = re.compile("\x1b[\x20-\x2f]*[\x30-\x7e]?")
 
-_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\u180e")
-
-
-def _is_vs(ch: str) -> bool:
-    return "\ufe00" <= ch <= "\ufe0f" or "\U000e0100" <= ch <= "\U000e01ef"
-
-
-def _is_pictographic(ch: str) -> bool:
-    # Rough Extended_Pictographic test (UTS #51): enough to keep ZWJ emoji sequences such as family emoji intact.
-    o = ord(ch)
-    return 0x1F000 <= o <= 0x1FAFF or 0x2600 <= o <= 0x27BF or o == 0xFE0F or 0x1F3FB <= o <= 0x1F3FF
-
-
-def _is_joining_script(ch: str) -> bool:
-    # ZWNJ is orthographic in Arabic-script (Persian) and Indic scripts; keep it between two letters of those.
-    o = ord(ch)
-    return 0x0600 <= o <= 0x06FF or 0x0900 <= o <= 0x0DFF
+_ESC_OR_C1 = re.compile("[\x1b\x90-\x9f]")
+_SIMPLE = (
+    ("cr", re.compile("\r")),  # CRLF becomes LF; a lone CR (overwrites the line on a terminal) goes
+    ("c0", re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")),
+    ("del", re.compile("\x7f")),
+    ("c1", re.compile("[\x80-\x9f]")),
+    ("bidi", re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")),  # Unicode TR#9 §2.1-2.6
+    ("zero_width", re.compile("[\u200b\u2060-\u2064\ufeff\u180e]")),
+    ("tag", re.compile("[\U000e0000-\U000e007f]")),
+)
+# ZWJ is kept between two pictographs (UTS #51 emoji ZWJ sequences), ZWNJ between two Arabic-script or Indic letters
+# (orthographic there); one variation selector is kept after a base character (emoji/CJK presentation), further ones
+# and selectors with no base go (they encode bytes: "emoji smuggling").
+_PICT = "[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f]"
+_JOIN = "[\u0600-\u06ff\u0900-\u0dff]"
+_VS = "[\ufe00-\ufe0f\U000e0100-\U000e01ef]"
+_VS_ANY = re.compile(_VS)
+_CONTEXTUAL = (
+    ("zero_width", re.compile(f"(?<!{_PICT})\u200d|\u200d(?!{_PICT})")),
+    ("zero_width", re.compile(f"(?<!{_JOIN})\u200c|\u200c(?!{_JOIN})")),
+    ("variation_selector", re.compile(f"(?:^|(?<=[\\s\u200c\u200d])){_VS}+|(?<=[^\\s\u200c\u200d]{_VS}){_VS}+")),
+)
 
 
 def sanitize_text(text: str) -> tuple[str, Counter[str]]:
@@ -69,48 +73,30 @@ def sanitize_text(text: str) -> tuple[str, Counter[str]]:
     removed: Counter[str] = Counter()
     if not SUSPECT.search(text):
         return text, removed
-    if "\x1b" in text or any("\x90" <= c <= "\x9f" for c in text):
+    if _ESC_OR_C1.search(text):
         for name, rx in (("osc", _OSC), ("control_string", _CONTROL_STRING), ("csi", _CSI), ("escape", _ESCAPE)):
             text, n = rx.subn("", text)
             if n:
                 removed[name] += n
-    out: list[str] = []
-    n = len(text)
-    for i, ch in enumerate(text):
-        if not SUSPECT.match(ch):
-            out.append(ch)
+    # Context-free classes go in one C-level pass each (a hostile server may send megabytes of them).
+    for name, rx in _SIMPLE:
+        text, n = rx.subn("", text)
+        if n:
+            removed[name] += n
+    for (name, rx), probe in zip(_CONTEXTUAL, ("\u200d", "\u200c", None)):
+        if probe is not None and probe not in text:
             continue
-        if ch == "\r":
-            removed["cr"] += 1
-            continue
-        if ch < "\x20":
-            removed["c0"] += 1
-        elif ch == "\x7f":
-            removed["del"] += 1
-        elif ch <= "\x9f":
-            removed["c1"] += 1
-        elif ch in _BIDI:
-            removed["bidi"] += 1
-        elif ch in _ZERO_WIDTH:
-            prev = out[-1] if out else ""
-            nxt = text[i + 1] if i + 1 < n else ""
-            if ch == "\u200d" and prev and nxt and _is_pictographic(prev) and _is_pictographic(nxt):
-                out.append(ch)
-            elif ch == "\u200c" and prev and nxt and _is_joining_script(prev) and _is_joining_script(nxt):
-                out.append(ch)
-            else:
-                removed["zero_width"] += 1
-        elif "\U000e0000" <= ch <= "\U000e007f":
-            removed["tag"] += 1
-        elif _is_vs(ch):
-            prev = out[-1] if out else ""
-            if prev and not prev.isspace() and not _is_vs(prev) and not (i > 0 and _is_vs(text[i - 1])):
-                out.append(ch)  # one selector after a base character: ordinary emoji/CJK presentation
-            else:
-                removed["variation_selector"] += 1
-        else:  # pragma: no cover - SUSPECT and the branches above cover the same set
-            out.append(ch)
-    return "".join(out), removed
+        if name == "variation_selector":
+            if not _VS_ANY.search(text):
+                continue
+            before = len(_VS_ANY.findall(text))
+            text = rx.sub("", text)
+            n = before - len(_VS_ANY.findall(text))
+        else:
+            text, n = rx.subn("", text)
+        if n:
+            removed[name] += n
+    return text, removed
 
 
 def sanitize_value(value: Any, removed: Counter[str] | None = None, *, _depth: int = 0) -> tuple[Any, Counter[str]]:

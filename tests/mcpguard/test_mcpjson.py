@@ -5,16 +5,13 @@ from __future__ import annotations
 import json
 import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from mcpguard.errors import ConfigError
 from mcpguard.mcpjson import is_wrapped, unwrap_entry, update_file, wrap_entry
-
-MCPGUARD = str(Path(sys.executable).parent / "mcpguard")
 
 CLAUDE_CODE = {
     "mcpServers": {
@@ -112,10 +109,18 @@ def test_not_json_is_config_error(tmp_path: Path) -> None:
         update_file(p, all_servers=True)
 
 
-def test_cli_wrap_and_unwrap(tmp_path: Path) -> None:
+def test_cli_wrap_and_unwrap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from mcpguard.cli import app
+
     p = write(tmp_path, CLAUDE_CODE)
-    run = lambda *a: subprocess.run([MCPGUARD, "mcp-json", *a], cwd=tmp_path, capture_output=True, text=True,
-                                    timeout=60)
+    monkeypatch.chdir(tmp_path)  # no --file: ./.mcp.json is found
+
+    def run(*args: str) -> SimpleNamespace:
+        r = CliRunner().invoke(app, ["mcp-json", *args])
+        return SimpleNamespace(returncode=r.exit_code, stdout=r.stdout, stderr=r.stderr)
+
     out = run("wrap", "--all", "--mcpguard", "mcpguard")
     assert out.returncode == 0, out.stderr
     assert "sqlite: now runs through mcpguard wrap" in out.stdout

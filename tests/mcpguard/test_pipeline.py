@@ -293,3 +293,83 @@ def test_toolguard_rewrite_is_scanned_afterwards(tmp_path):
     p = make(tmp_path, toolguard=Guard(rewritten))
     out = p.protect(result("original"), s2c())
     assert "[[EMAIL:" in out.message["result"]["content"][0]["text"]
+
+
+def test_concurrent_protect_keeps_tokens_stable_and_the_chain_intact(tmp_path):
+    import threading
+
+    p = make(tmp_path)
+    start = threading.Barrier(6)
+    seen: list[str] = []
+
+    def work(i):
+        start.wait()
+        for j in range(20):
+            out = p.protect(result(f"{EMAIL} and user{j}@corp.io", id_=i * 100 + j), s2c())
+            seen.append(out.message["result"]["content"][0]["text"].split()[0])
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(seen)) == 1 and len(seen) == 120
+    res = verify_file(tmp_path / "audit.jsonl")
+    assert res.ok and res.records == 120
+
+
+def test_report_only_still_restores_tokens(tmp_path):
+    p = make(tmp_path)
+    token = p.protect(result(EMAIL), s2c()).message["result"]["content"][0]["text"]
+    ro = build_pipeline(parse_config({"mode": "report-only"}), engine=FakeEngine(), keys=MemoryKeyProvider(),
+                        audit=NO_AUDIT, tokens=p.tokenizer)
+    assert ro.protect(call({"to": token}), c2s()).message["params"]["arguments"]["to"] == EMAIL
+
+
+def test_client_response_to_a_server_request_is_restored_and_blocked_like_any_frame(tmp_path):
+    p = make(tmp_path)
+    token = p.protect(result(EMAIL), s2c()).message["result"]["content"][0]["text"]
+    reply = {"jsonrpc": "2.0", "id": "srv-1", "result": {"content": {"type": "text", "text": f"write to {token}"}}}
+    out = p.protect(reply, Context(Direction.CLIENT_TO_SERVER, method="sampling/createMessage", server="db"))
+    assert out.message["result"]["content"]["text"] == f"write to {EMAIL}"
+    leak = {"jsonrpc": "2.0", "id": "srv-2", "result": {"content": {"type": "text", "text": AKID}}}
+    out = p.protect(leak, Context(Direction.CLIENT_TO_SERVER, method="sampling/createMessage", server="db"))
+    assert out.kind == "reject" and out.message["id"] == "srv-2" and out.message["error"]["code"] == BLOCKED_CODE
+
+
+def test_server_request_with_a_secret_is_refused_back_to_the_server(tmp_path):
+    p = make(tmp_path)
+    req = {"jsonrpc": "2.0", "id": 9, "method": "sampling/createMessage",
+           "params": {"messages": [{"role": "user", "content": {"type": "text", "text": PEM}}]}}
+    out = p.protect(req, s2c("sampling/createMessage"))
+    assert out.kind == "reject" and out.message is None and "private_key" in out.error["message"]
+
+
+def test_record_event_refuses_raw_value_fields(tmp_path):
+    p = make(tmp_path)
+    with pytest.raises(ValueError, match="forbidden"):
+        p.record_event("admin.action", {"value": "x"})
+    assert p.record_event("admin.action", {"actor": "ref"})["kind"] == "admin.action"
+
+
+def test_batches_are_not_messages(tmp_path):
+    from mcpguard.errors import FrameError
+
+    with pytest.raises(FrameError):
+        make(tmp_path).protect([result("x")], s2c())  # type: ignore[arg-type]
+
+
+def test_expired_token_passes_unchanged_and_is_audited(tmp_path):
+    now = [1_000_000.0]
+    p = make(tmp_path, {"tokens": {"ttl_seconds": 60}}, clock=lambda: now[0])
+    token = p.protect(result(EMAIL), s2c()).message["result"]["content"][0]["text"]
+    now[0] += 61
+    req = call({"to": token})
+    assert p.protect(req, c2s()).message == req
+    assert audit_lines(tmp_path)[-1]["tokens"] == {"expired": 1}
+
+
+def test_share_across_servers_from_config(tmp_path):
+    p = make(tmp_path, {"tokens": {"share_across_servers": True}})
+    token = p.protect(result(EMAIL), s2c(server="db")).message["result"]["content"][0]["text"]
+    assert p.protect(call({"to": token}), c2s(server="mail")).message["params"]["arguments"]["to"] == EMAIL

@@ -141,3 +141,13 @@ def test_reveal_of_unknown_token_raises():
 def test_missing_keys_fail_at_construction():
     with pytest.raises(KeyUnavailable):
         Tokenizer(MemoryTokenStore(), MemoryKeyProvider(create=False))
+
+
+def test_expired_mappings_are_purged_while_issuing():
+    clock = Clock()
+    store = MemoryTokenStore()
+    tk = Tokenizer(store, MemoryKeyProvider(), ttl=60, clock=clock)
+    tk.issue("old@x.io", "email", user="u", server="s")
+    clock.t += 7200
+    tk.issue("new@x.io", "email", user="u", server="s")
+    assert len(store) == 1

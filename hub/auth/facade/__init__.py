@@ -47,14 +47,18 @@ if TYPE_CHECKING:
     from hub.settings import HubSettings
 
 
-def parse_entra(raw: dict[str, Any] | None) -> EntraSettings:
+def parse_entra(raw: EntraSettings | dict[str, Any] | None) -> EntraSettings:
+    if isinstance(raw, EntraSettings):
+        return raw
     try:
         return EntraSettings.model_validate(raw or {})
     except ValidationError as exc:
         raise ConfigError(f"invalid [auth.entra]: {_problems(exc)}") from None
 
 
-def parse_facade(raw: dict[str, Any] | None) -> FacadeSettings:
+def parse_facade(raw: FacadeSettings | dict[str, Any] | None) -> FacadeSettings:
+    if isinstance(raw, FacadeSettings):
+        return raw
     try:
         return FacadeSettings.model_validate(raw or {})
     except ValidationError as exc:

@@ -60,9 +60,6 @@ async def handle_callback(facade: Facade, request: Request) -> Response:
                                  f"You signed in as {email or 'a user'} from an organisation this hub does not serve.",
                                  403)
     user_id = f"{tid}:{oid}"
-    if facade.store.offboarded_at(user_id) is not None:
-        return facade.error_page("Access removed", f"{email or 'This account'} has been removed from this hub. "
-                                 "Ask your hub administrator.", 403)
     roles = map_roles(claims, facade.entra_settings.roles)
     if not roles:
         return facade.error_page("No access to this hub", f"You are signed in as {email or 'a user'}, but you hold "

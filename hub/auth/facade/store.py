@@ -116,6 +116,8 @@ class RevokedJtiRow(Base):
 
 
 class OffboardedRow(Base):
+    """When a user was offboarded (a record for operators; admission is decided by ``hub.users``)."""
+
     __tablename__ = "facade_offboarded"
     user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     at: Mapped[float] = mapped_column(Float)
@@ -242,21 +244,12 @@ class FacadeStore:
             ).order_by(FamilyRow.created_at.desc())))
 
     def revoke_user(self, user_id: str, now: float) -> None:
+        """Offboarding: revoke every grant family of the user (refresh tokens die now, access tokens on their next
+        request). Whether the person may sign in again is the user directory's decision (``hub.users``)."""
         with self.session() as s:
             s.execute(update(FamilyRow).where(FamilyRow.user_id == user_id)
                       .values(revoked=True, revoked_reason="offboarded"))
             s.merge(OffboardedRow(user_id=user_id, at=now))
-
-    def offboarded_at(self, user_id: str) -> float | None:
-        with self.session() as s:
-            row = s.get(OffboardedRow, user_id)
-            return row.at if row else None
-
-    def readmit(self, user_id: str) -> None:
-        with self.session() as s:
-            row = s.get(OffboardedRow, user_id)
-            if row is not None:
-                s.delete(row)
 
     def put_refresh(self, family_id: str, hashed: str, now: float) -> None:
         with self.session() as s:

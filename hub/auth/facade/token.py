@@ -110,9 +110,6 @@ async def _refresh(facade: Facade, client: Client, form: dict[str, str]) -> Resp
         return facade.oauth_error("invalid_grant", "refresh token already used; the grant is revoked")
     if family.revoked or family.expires_at < facade.clock():
         return facade.oauth_error("invalid_grant", "the grant was revoked or has expired")
-    if facade.store.offboarded_at(family.user_id) is not None:
-        facade.store.revoke_family(family.family_id, "offboarded")
-        return facade.oauth_error("invalid_grant", "the user was removed from this hub")
     scopes = family.scopes.split()
     requested = form.get("scope", "").split()
     if requested:

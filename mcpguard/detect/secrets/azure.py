@@ -75,7 +75,7 @@ RULES = [
         anchors=(b"==",),
         back=86,
         max_len=2,
-        left=_B64,
+        left=byte_table(ALNUM + b"+/"),
         right=_B64,
         validate=_storage_key,
     ),

@@ -1,5 +1,9 @@
-"""Credentials in HTTP syntax: ``Authorization: Bearer …`` (RFC 6750 §2.1), ``Basic`` user:password pairs
-(RFC 7617 §2) and userinfo in URLs (RFC 3986 §3.2.1, ``scheme://user:password@host``).
+"""Credentials in HTTP syntax: ``Authorization: Bearer …`` (RFC 6750 §2.1), ``Authorization: Basic`` user:password
+pairs (RFC 7617 §2) and userinfo in URLs (RFC 3986 §3.2.1, ``scheme://user:password@host``).
+
+The header rules need the ``Authorization`` name (``Authorization: Bearer x``, ``"Authorization": "Bearer x"``,
+``authorization = 'token x'``); a bare "bearer" in prose is not a credential. JSON headers objects reach the same
+check through the engine's key context.
 
 For a URL only the password is the finding: the user name and host stay readable, the credential does not.
 """
@@ -10,7 +14,7 @@ import base64
 import binascii
 import re
 
-from mcpguard.detect.base import AnchoredRule, ScanContext, Span, byte_table, ALNUM
+from mcpguard.detect.base import AnchoredRule, ScanContext, Span, byte_table, ALNUM, key_start, operator_anchors, run_start
 from mcpguard.detect.placeholders import secret_placeholder
 from mcpguard.detect.validators import char_classes, shannon_entropy
 from mcpguard.types import Category
@@ -18,27 +22,59 @@ from mcpguard.types import Category
 _TOKEN68 = byte_table(ALNUM + b"-._~+/=")
 
 
-def _bearer(value: bytes, ctx: ScanContext, start: int) -> float | None:
-    if not ctx.flag_placeholders and (secret_placeholder(value) or shannon_entropy(value) < 3.0):
+def bearer_confidence(value: bytes, flag_placeholders: bool) -> float | None:
+    """Confidence that ``value`` (the credentials after ``Bearer``) is a real token: not a placeholder, random-looking."""
+    if not flag_placeholders and (secret_placeholder(value) or shannon_entropy(value) < 3.0):
         return None
-    if char_classes(value) < 2:
+    if char_classes(value) < 2 or len(value) < 16:
         return None
     return 0.92
 
 
-def _basic(m: re.Match[bytes], ctx: ScanContext):
-    value = m.group(1)
+def basic_confidence(value: bytes, flag_placeholders: bool) -> float | None:
+    """Confidence that ``value`` is RFC 7617 ``base64(user:password)`` with a real password."""
     try:
         decoded = base64.b64decode(value + b"=" * (-len(value) % 4), validate=True)
     except (binascii.Error, ValueError):
-        return ()
-    user, sep, password = decoded.partition(b":")
+        return None
+    _user, sep, password = decoded.partition(b":")
     if not sep or not password or not decoded.isascii() or not decoded.decode().isprintable():
+        return None
+    if not flag_placeholders and secret_placeholder(password):
+        return None
+    return 0.9
+
+
+def authorization_value(value: bytes, flag_placeholders: bool) -> tuple[int, str, str, float] | None:
+    """For an ``Authorization`` header value (``Bearer x``, ``Basic x``, ``token x``): ``(offset of the credentials,
+    type, rule id, confidence)`` or None."""
+    scheme, _, cred = value.partition(b" ")
+    cred = cred.strip()
+    off = len(value) - len(value.lstrip()) + len(scheme) + 1 + (len(value.partition(b" ")[2]) - len(
+        value.partition(b" ")[2].lstrip()))
+    sl = scheme.strip().lower()
+    if sl in (b"bearer", b"token"):
+        conf = bearer_confidence(cred, flag_placeholders)
+        return (off, "bearer_token", "http.authorization_bearer", conf) if conf else None
+    if sl == b"basic":
+        conf = basic_confidence(cred, flag_placeholders)
+        return (off, "generic_secret", "http.authorization_basic", conf) if conf else None
+    return None
+
+
+def _authorization(m: re.Match[bytes], ctx: ScanContext):
+    scheme = m.group(1).lower()
+    s, e = m.span(2)
+    value = m.group(2)
+    if scheme == b"basic":
+        conf = basic_confidence(value, ctx.flag_placeholders)
+        typ, rule = "generic_secret", "http.authorization_basic"
+    else:
+        conf = bearer_confidence(value, ctx.flag_placeholders)
+        typ, rule = "bearer_token", "http.authorization_bearer"
+    if conf is None or (e < len(ctx.buf) and _TOKEN68[ctx.buf[e]]):
         return ()
-    if not ctx.flag_placeholders and secret_placeholder(password):
-        return ()
-    s, e = m.span(1)
-    return (Span(s, e, "generic_secret", "http.basic_auth", Category.SECRET, 0.9),)
+    return (Span(s, e, typ, rule, Category.SECRET, conf),)
 
 
 def _url(m: re.Match[bytes], ctx: ScanContext):
@@ -53,24 +89,19 @@ def _url(m: re.Match[bytes], ctx: ScanContext):
 
 RULES = [
     AnchoredRule(
-        id="http.bearer",
+        id="http.authorization",
         type="bearer_token",
         category=Category.SECRET,
-        pattern=re.compile(rb"[Bb][Ee][Aa][Rr][Ee][Rr][ \t]+([A-Za-z0-9\-._~+/]{16,4096}=*)"),
-        caseless_anchors=(b"bearer",),
-        group=1,
+        pattern=re.compile(
+            rb"authorization[\"']?[ \t]{0,2}[:=][ \t]{0,2}[\"']?(bearer|basic|token)[ \t]+([A-Za-z0-9\-._~+/]{8,4096}=*)",
+            re.IGNORECASE,
+        ),
+        hs_anchors=((b"authorization", 13, True),),
+        py_anchors=operator_anchors(),
+        back=20,
+        locate=key_start,
         max_len=4200,
-        right=_TOKEN68,
-        validate=_bearer,
-    ),
-    AnchoredRule(
-        id="http.basic_auth",
-        type="generic_secret",
-        category=Category.SECRET,
-        pattern=re.compile(rb"[Bb]asic[ \t]+([A-Za-z0-9+/]{8,1024}={0,2})(?![A-Za-z0-9+/=])"),
-        anchors=(b"Basic ", b"basic "),
-        max_len=1100,
-        extract=_basic,
+        extract=_authorization,
     ),
     AnchoredRule(
         id="url.userinfo_password",
@@ -81,6 +112,7 @@ RULES = [
         ),
         anchors=(b"://",),
         back=32,
+        locate=run_start(ALNUM + b"+.-", 31),
         max_len=400,
         extract=_url,
     ),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from mcpguard.detect.base import AnchoredRule, ScanContext, byte_table, ALNUM
+from mcpguard.detect.base import AnchoredRule, ScanContext, byte_table, ALNUM, run_start
 from mcpguard.detect.placeholders import secret_placeholder
 from mcpguard.detect.validators import jwt_ok
 from mcpguard.types import Category
@@ -37,6 +37,7 @@ RULES = [
         pattern=re.compile(rb"eyJ[A-Za-z0-9_\-]{4,4096}\.eyJ[A-Za-z0-9_\-]{2,16384}\.[A-Za-z0-9_\-]{0,1024}"),
         anchors=(b".eyJ",),
         back=4100,
+        locate=run_start(ALNUM + b"_-", 4100),
         max_len=17500,
         left=_B64URL,
         right=byte_table(ALNUM + b"_-."),

@@ -9,6 +9,7 @@ import httpx2
 import pytest
 
 from mcpguard.audit import AuditLog, verify_file
+from mcpguard.errors import CryptoError, KeyUnavailable
 
 from admin_harness import SECRET, Hub, build_app
 
@@ -269,3 +270,65 @@ async def test_openapi_document_is_public_valid_and_covers_every_route(hub: Hub)
     assert put_schema["properties"]["value"]["writeOnly"] is True
     out_props = doc["components"]["schemas"]["CredentialOut"]["properties"]
     assert "value" not in out_props
+
+
+@pytest.mark.parametrize(
+    ("exc", "status", "code", "reason"),
+    [
+        (RuntimeError("boom " + SECRET), 500, "INTERNAL", "internal_error"),
+        ("operational", 503, "NOT_READY", "storage_unavailable"),
+        (KeyUnavailable("KEK version 1 is not available"), 503, "NOT_READY", "key_unavailable"),
+        (CryptoError("ciphertext failed authentication"), 500, "INTERNAL", "crypto_failed"),
+    ],
+)
+async def test_unexpected_failures_become_json_errors_without_details(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch, exc: Any, status: int, code: str, reason: str
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    err = OperationalError("SELECT secret", {"v": SECRET}, Exception("db down")) if exc == "operational" else exc
+
+    async def broken(*_a: Any, **_k: Any) -> Any:
+        raise err
+
+    monkeypatch.setattr(hub.service, "list", broken)
+    r = await hub.client.get("/me/credentials", headers=ALICE)
+    _error(r, status, code, reason)
+    _no_secret(r)
+    assert "SELECT" not in r.text
+
+
+async def test_no_value_in_logs(hub: Hub, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("DEBUG"):
+        await hub.client.put(PUT_PATH, json={"value": SECRET}, headers=ALICE)
+        await hub.client.put(PUT_PATH, content=b'{"value": "' + SECRET.encode() + b'", "x": 1}',
+                             headers={**ALICE, "content-type": "application/json"})
+        await hub.client.get("/me/credentials", headers=ALICE)
+        await hub.client.delete("/users/alice@example.com", headers=ADMIN)
+    assert caplog.records and SECRET not in caplog.text
+
+
+async def test_admins_stay_within_their_tenant(service: Any) -> None:
+    from admin_harness import RecordingAudit, RecordingHooks
+    from hub.auth.base import Principal
+
+    async def entra_auth(request: Any) -> Principal:
+        tid = request.headers["x-tid"]
+        return Principal(user_id=f"{tid}:admin-oid", email="a@x", tenant=tid, roles=frozenset({"admin"}))
+
+    from hub.admin.routes import admin_routes
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    hooks = RecordingHooks()
+    app = Starlette(routes=[Mount("/v1", routes=list(admin_routes(
+        vault=service, audit=RecordingAudit(), authenticate=entra_auth, hooks=hooks, connectors={})))])
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://127.0.0.1/v1") as c:
+        r = await c.delete("/users/tenant-b:victim-oid", headers={"x-tid": "tenant-a"})
+        _error(r, 404, "NOT_FOUND", "unknown_user")
+        assert hooks.calls == [] and not service.users.is_offboarded("tenant-b:victim-oid")
+        ok = await c.delete("/users/tenant-b:victim-oid", headers={"x-tid": "tenant-b"})
+        assert ok.status_code == 200 and hooks.calls == ["tenant-b:victim-oid"]
+        # Once known as tenant B's, tenant A's admin cannot see their credentials either.
+        _error(await c.get("/users/tenant-b:victim-oid/credentials", headers={"x-tid": "tenant-a"}), 404,
+               "NOT_FOUND", "unknown_user")

@@ -83,3 +83,32 @@ def bad_tokens(
     if graph is not None:
         cases.append(("graph_aud", sign(graph), "graph_audience"))
     return cases
+
+
+def entra_matrix(mock_entra: Any, unpublished: str) -> list[tuple[str, str, str]]:
+    """The matrix for Entra-signed tokens (the ``entra`` mode), signed by the mock's keys."""
+    from cryptography.hazmat.primitives import serialization
+
+    from tests.mock_entra import GRAPH_APP_ID, HUB_CLIENT_ID, OTHER_TENANT, TENANT
+
+    user = mock_entra.users["alice@example.com"]
+    good = mock_entra.claims_for(user, aud=HUB_CLIENT_ID)
+    other = mock_entra.users["mallory@other.example"]
+    pem = mock_entra.keys[mock_entra.active_kid].public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return bad_tokens(
+        good,
+        lambda claims, headers=None, kid=None: mock_entra.sign(claims, headers=headers, kid=kid),
+        kid=mock_entra.active_kid, alg="RS256", public_pem=pem,
+        sign_unknown_kid=lambda c: mock_entra.sign(c, kid=unpublished),
+        wrong_aud="api://someone-else", wrong_iss=f"https://login.microsoftonline.com/{TENANT}/v2.0/",
+        other_tenant=mock_entra.claims_for(other, aud=HUB_CLIENT_ID),
+        graph=mock_entra.claims_for(user, aud=GRAPH_APP_ID, scp="User.Read"),
+    ) + [
+        ("missing_tid", mock_entra.sign({k: v for k, v in good.items() if k != "tid"}), "missing_claim"),
+        ("missing_oid", mock_entra.sign({k: v for k, v in good.items() if k != "oid"}), "missing_claim"),
+        ("v1_issuer_of_other_tenant", mock_entra.sign({**good, "iss": f"https://sts.windows.net/{OTHER_TENANT}/"}),
+         "wrong_issuer"),
+        ("es256_alg", mock_entra.sign(good).replace(mock_entra.sign(good).split(".")[0], "eyJhbGciOiJFUzI1NiIsImtpZCI6IngifQ"),
+         "alg_not_allowed"),
+    ]

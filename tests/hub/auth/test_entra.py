@@ -5,13 +5,12 @@ from __future__ import annotations
 import time
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 
-from entra_forge import bad_tokens
+from entra_forge import entra_matrix
 from hub.auth.base import Forbidden, InvalidToken, UserNotProvisioned
 from hub.auth.entra import EntraAuthenticator, email_from_claims
 from hub.auth.jwks import JwksCache
-from tests.mock_entra import GRAPH_APP_ID, HUB_APP_ID_URI, HUB_CLIENT_ID, OTHER_TENANT, TENANT, MockEntra
+from tests.mock_entra import HUB_APP_ID_URI, HUB_CLIENT_ID, TENANT, MockEntra
 
 pytestmark = pytest.mark.anyio
 
@@ -65,32 +64,8 @@ def test_email_precedence():
     assert email_from_claims({}) == ""
 
 
-def _matrix(mock_entra: MockEntra, unpublished: str):
-    user = mock_entra.users["alice@example.com"]
-    good = mock_entra.claims_for(user, aud=HUB_CLIENT_ID)
-    other = mock_entra.users["mallory@other.example"]
-    pem = mock_entra.keys[mock_entra.active_kid].public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return bad_tokens(
-        good,
-        lambda claims, headers=None, kid=None: mock_entra.sign(claims, headers=headers, kid=kid),
-        kid=mock_entra.active_kid, alg="RS256", public_pem=pem,
-        sign_unknown_kid=lambda c: mock_entra.sign(c, kid=unpublished),
-        wrong_aud="api://someone-else", wrong_iss=f"https://login.microsoftonline.com/{TENANT}/v2.0/",
-        other_tenant=mock_entra.claims_for(other, aud=HUB_CLIENT_ID),
-        graph=mock_entra.claims_for(user, aud=GRAPH_APP_ID, scp="User.Read"),
-    ) + [
-        ("missing_tid", mock_entra.sign({k: v for k, v in good.items() if k != "tid"}), "missing_claim"),
-        ("missing_oid", mock_entra.sign({k: v for k, v in good.items() if k != "oid"}), "missing_claim"),
-        ("v1_issuer_of_other_tenant", mock_entra.sign({**good, "iss": f"https://sts.windows.net/{OTHER_TENANT}/"}),
-         "wrong_issuer"),
-        ("es256_alg", mock_entra.sign(good).replace(mock_entra.sign(good).split(".")[0], "eyJhbGciOiJFUzI1NiIsImtpZCI6IngifQ"),
-         "alg_not_allowed"),
-    ]
-
-
 async def test_negative_matrix(auth, mock_entra, unpublished_kid):
-    for case, token, reason in _matrix(mock_entra, unpublished_kid):
+    for case, token, reason in entra_matrix(mock_entra, unpublished_kid):
         with pytest.raises(InvalidToken) as info:
             await auth.authenticate(token)
         assert info.value.reason == reason, case

@@ -57,3 +57,12 @@ def test_retire_refusals_exit_nonzero_with_a_reason(tmp_path: Path) -> None:
     assert r.exit_code == 0 and "retired" in r.output
     r = runner.invoke(app, ["rotate-kek", "--config", cfg, "--resume"])
     assert r.exit_code == 0 and "0 data keys re-wrapped" in r.output
+
+
+def test_mounted_as_mcpguard_hub_vault(tmp_path: Path) -> None:
+    from hub.cli import app as hub_app
+
+    cfg = _config(tmp_path)
+    _seed(tmp_path, 1)
+    r = CliRunner().invoke(hub_app, ["vault", "rotate-kek", "--config", cfg])
+    assert r.exit_code == 0 and "KEK version 2 is current" in r.output

@@ -88,5 +88,43 @@ async def test_env_provider(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_bad_vault_settings_name_the_key(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="vault.kek_providr"):
+    with pytest.raises(ConfigError, match="kek_providr"):
         build_vault(_settings(tmp_path, kek_providr="file"))
+
+
+def test_admin_audit_log_shares_the_pipelines_file(tmp_path: Path) -> None:
+    comp = build_vault(_settings(tmp_path))
+    audit = comp.extras["audit"]
+    assert audit is not None and Path(audit.path) == tmp_path / "data" / "audit.jsonl"
+    off = parse_settings({"storage": {"data_dir": str(tmp_path / "d2")}, "audit": {"path": ""}})
+    assert build_vault(off).extras["audit"] is None
+
+
+def test_kek_provider_plugin_from_entry_point(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.metadata as md
+
+    from hub.vault import KEK_PLUGIN_GROUP, kek_provider
+    from hub.vault.kek import FileKEKProvider
+
+    seen: dict[str, object] = {}
+
+    def factory(options: dict, settings: object) -> FileKEKProvider:  # a stand-in for a KMS-backed provider
+        seen.update(options)
+        return FileKEKProvider(tmp_path / "kms")
+
+    class EP:
+        name = "fake-kms"
+
+        def load(self):  # type: ignore[no-untyped-def]
+            return factory
+
+    real = md.entry_points
+    monkeypatch.setattr(md, "entry_points", lambda **kw: [EP()] if kw.get("group") == KEK_PLUGIN_GROUP else real(**kw))
+    settings = _settings(tmp_path, kek_provider="fake-kms", kek_options={"vault_url": "https://kv.example"},
+                         fingerprint_key="file")
+    provider, fp = kek_provider(settings)
+    assert isinstance(provider, FileKEKProvider) and len(fp) == 32 and seen == {"vault_url": "https://kv.example"}
+    svc = build_vault(settings).extras["vault"]
+    assert svc.store.status().keks[0].provider == "file"
+    with pytest.raises(ConfigError, match="no-such"):
+        kek_provider(_settings(tmp_path, kek_provider="no-such"))

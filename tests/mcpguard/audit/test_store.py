@@ -77,7 +77,7 @@ def test_unwritable_path_raises_audit_unavailable(tmp_path):
 
 def test_anchor_tracks_the_last_record(tmp_path):
     path, anchor = tmp_path / "a.jsonl", tmp_path / "anchor.json"
-    log = AuditLog(path, anchor_path=anchor)
+    log = AuditLog(path, anchor_path=anchor, fsync=True)
     log.append("frame", {})
     last = log.append("frame", {})
     data = json.loads(anchor.read_text())
@@ -96,3 +96,36 @@ def test_fingerprints_are_keyed_and_stable(tmp_path):
     c = AuditLog(tmp_path / "c", fingerprint_key=os.urandom(32))
     assert a.fingerprint("email", "x@y.io") == b.fingerprint("email", "x@y.io") != c.fingerprint("email", "x@y.io")
     assert a.fingerprint("email", "x@y.io") != a.fingerprint("email", "z@y.io")
+
+
+def test_two_processes_appending_concurrently_keep_one_chain(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "a.jsonl"
+    code = ("import sys; from mcpguard.audit.store import AuditLog; log = AuditLog(sys.argv[1]); "
+            "[log.append('frame', {'n': i}) for i in range(100)]")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(path)]) for _ in range(2)]
+    assert [p.wait(timeout=60) for p in procs] == [0, 0]
+    res = verify_file(path)
+    assert res.ok and res.records == 200
+
+
+def test_moving_the_log_aside_starts_a_new_chain_at_the_path(tmp_path):
+    path = tmp_path / "a.jsonl"
+    log = AuditLog(path)
+    log.append("frame", {"n": 1})
+    path.rename(tmp_path / "old.jsonl")
+    rec = log.append("frame", {"n": 2})
+    assert rec["seq"] == 0 and verify_file(path).ok and verify_file(tmp_path / "old.jsonl").records == 1
+
+
+def test_new_chain_after_an_anchored_one_names_the_old_head(tmp_path):
+    path, anchor = tmp_path / "a.jsonl", tmp_path / "anchor.json"
+    log = AuditLog(path, anchor_path=anchor)
+    log.append("frame", {})
+    head = log.append("frame", {})
+    path.unlink()
+    first = AuditLog(path, anchor_path=anchor).append("frame", {})
+    assert first["seq"] == 0 and first["previous_chain"] == {"seq": 1, "hash": head["hash"]}
+    assert verify_file(path, anchor_path=anchor).ok

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
+from types import SimpleNamespace
 
+from typer.testing import CliRunner
+
+from mcpguard.cli import app
 from mcpguard.toolguard.canonical import field_hashes, tool_hash
 from mcpguard.toolguard.pins import PinStore, server_identity
 
-MCPGUARD = str(Path(sys.executable).parent / "mcpguard")
 IDENT = server_identity("demo", ["demo-server"])
 V1 = {"name": "add", "description": "Adds.", "inputSchema": {"type": "object", "properties": {"a": {}}}}
 V2 = {"name": "add", "description": "Adds. <IMPORTANT>secret text</IMPORTANT>",
@@ -23,8 +24,10 @@ def seed(path: Path) -> None:
     store.observe(IDENT, {"add": (tool_hash(V2), field_hashes(V2)), "echo": ("e" * 64, {})})
 
 
-def pins(path: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([MCPGUARD, "pins", *args, "--pins", str(path)], capture_output=True, text=True, timeout=60)
+def pins(path: Path, *args: str):
+    """Run `mcpguard pins …` in-process (typer's runner); stdout and stderr are kept apart."""
+    result = CliRunner().invoke(app, ["pins", *args, "--pins", str(path)])
+    return SimpleNamespace(returncode=result.exit_code, stdout=result.stdout, stderr=result.stderr)
 
 
 def test_list_diff_approve_reset(tmp_path: Path) -> None:

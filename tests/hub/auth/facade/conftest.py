@@ -21,11 +21,9 @@ from hub.auth.facade.cimd import CimdResolver
 from hub.auth.facade.server import Facade
 from hub.auth.msal_app import EntraApp
 from tests.hub.harness import PassPipeline, free_port, serve_in_thread, settings as hub_settings
+from facade_harness import CIMD_HOST
 from tests.mock_entra import HUB_CLIENT_ID, HUB_CLIENT_SECRET, MockEntra, serve
 
-CIMD_HOST = "cimd.test"
-CIMD_URL = f"https://{CIMD_HOST}/clients/e2e.json"
-REDIRECT = "http://127.0.0.1:33418/callback"
 
 
 @dataclass

@@ -3,14 +3,20 @@ authorize (auto-approved by ``login_hint``) → form_post to the hub's callback 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import re
+import secrets
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx2
 
 ENTRA_HOST = "https://login.microsoftonline.com"
+CIMD_HOST = "cimd.test"
+CIMD_URL = f"https://{CIMD_HOST}/clients/e2e.json"
+REDIRECT = "http://127.0.0.1:33418/callback"
 
 
 def form_fields(page: str) -> dict[str, str]:
@@ -45,8 +51,9 @@ class Browser:
             cookie = self.consent_cookie_header.split(";", 1)[0]
             fields = form_fields(consent.text)
             # The cookie is Secure; over loopback http the browser stand-in sends it by hand.
+            hub_origin = "{0.scheme}://{0.netloc}".format(urlsplit(authorize_url))
             r = await c.post(form_action(consent.text), data={**fields, "decision": self.decision},
-                             headers={"Cookie": cookie})
+                             headers={"Cookie": cookie, "Origin": hub_origin})
             self.pages.append(r)
             assert r.status_code == 302, r.text
             location = r.headers["location"]
@@ -55,8 +62,32 @@ class Browser:
             r = await c.get(self.entra_url + location[len(ENTRA_HOST):])
             self.pages.append(r)
             assert r.status_code == 200, r.text
-            r = await c.post(form_action(r.text), data=form_fields(r.text))
+            # Entra's form_post is a cross-site POST: real browsers send Entra's Origin with it.
+            r = await c.post(form_action(r.text), data=form_fields(r.text), headers={"Origin": ENTRA_HOST})
             self.pages.append(r)
             if r.status_code != 302:
                 return {"page_status": str(r.status_code), "page": r.text}
             return dict(parse_qsl(urlsplit(r.headers["location"]).query))
+
+
+def pkce() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+async def dcr(hub, redirect_uris: list[str], **extra) -> httpx2.Response:
+    async with httpx2.AsyncClient() as c:
+        return await c.post(hub.url + "/register", json={"redirect_uris": redirect_uris, "client_name": "t", **extra})
+
+
+def authorize_url(hub, client_id: str, challenge: str, **over) -> str:
+    params = {"response_type": "code", "client_id": client_id, "redirect_uri": REDIRECT, "state": "st-1",
+              "code_challenge": challenge, "code_challenge_method": "S256", "resource": hub.mcp_url,
+              "scope": "mcp.access", **over}
+    return hub.url + "/authorize?" + urlencode({k: v for k, v in params.items() if v is not None})
+
+
+async def token(hub, **data) -> httpx2.Response:
+    async with httpx2.AsyncClient() as c:
+        return await c.post(hub.url + "/token", data=data)

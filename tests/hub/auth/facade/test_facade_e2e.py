@@ -12,8 +12,7 @@ from mcp.client.auth import OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
 
-from conftest import CIMD_URL, REDIRECT
-from facade_harness import Browser
+from facade_harness import CIMD_URL, REDIRECT, Browser
 from hub.auth.facade.clients import register_confidential
 
 pytestmark = pytest.mark.anyio
@@ -73,7 +72,7 @@ async def test_dcr_login_call_refresh_revoke(facade_hub, mock_entra):
     storage = Memory()
     browser = Browser(facade_hub.entra_url, "alice@example.com")
     auth = provider(facade_hub, browser, storage)
-    assert "UTC" in await call_time(facade_hub, auth) or "datetime" in await call_time(facade_hub, auth)
+    assert "datetime" in await call_time(facade_hub, auth)
     info, tokens = storage.client_info, storage.tokens
     assert info is not None and info.client_id.startswith("dyn-") and tokens is not None and tokens.refresh_token
     # The access token is the hub's own: aud = MCP URL, sub = tid:oid, never an Entra token.
@@ -103,18 +102,39 @@ async def test_dcr_login_call_refresh_revoke(facade_hub, mock_entra):
 
 
 async def test_revoke_kills_the_grant(facade_hub):
+    """RFC 7009: revoking the refresh token ends the grant: the refresh token and every access token of the family
+    stop working. (The hub's verified-token cache may keep serving an access token it has already seen for up to
+    its 60 s TTL; the fresh token here was never presented, so the refusal is immediate.)"""
     storage = Memory()
     auth = provider(facade_hub, Browser(facade_hub.entra_url, "bob@example.com"), storage)
     await call_time(facade_hub, auth)
     tokens, info = storage.tokens, storage.client_info
+    fresh = (await token_post(facade_hub, {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token,
+                                           "client_id": info.client_id})).json()
     async with httpx2.AsyncClient() as c:
-        r = await c.post(facade_hub.url + "/revoke", data={"token": tokens.refresh_token, "client_id": info.client_id})
-        assert r.status_code == 200
+        r = await c.post(facade_hub.url + "/revoke", data={"token": fresh["refresh_token"], "client_id": info.client_id})
+        assert r.status_code == 200 and r.content == b""
         r = await c.post(facade_hub.mcp_url, json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
-                         headers={"Authorization": f"Bearer {tokens.access_token}",
+                         headers={"Authorization": f"Bearer {fresh['access_token']}",
                                   "Accept": "application/json, text/event-stream"})
-    assert r.status_code == 401
+    assert r.status_code == 401, r.text
+    assert r.json()["error"]["context"]["reason"] == "revoked"
     assert 'resource_metadata="' in r.headers["www-authenticate"]
+    r = await token_post(facade_hub, {"grant_type": "refresh_token", "refresh_token": fresh["refresh_token"],
+                                      "client_id": info.client_id})
+    assert r.json()["error"] == "invalid_grant"
+
+
+async def test_revoke_by_another_client_is_ignored(facade_hub):
+    storage = Memory()
+    await call_time(facade_hub, provider(facade_hub, Browser(facade_hub.entra_url, "bob@example.com"), storage))
+    async with httpx2.AsyncClient() as c:
+        other = (await c.post(facade_hub.url + "/register", json={"redirect_uris": [REDIRECT]})).json()["client_id"]
+        r = await c.post(facade_hub.url + "/revoke", data={"token": storage.tokens.refresh_token, "client_id": other})
+    assert r.status_code == 200  # RFC 7009 §2.2: same answer, nothing revoked
+    r = await token_post(facade_hub, {"grant_type": "refresh_token", "refresh_token": storage.tokens.refresh_token,
+                                      "client_id": storage.client_info.client_id})
+    assert r.status_code == 200
 
 
 async def test_cimd_client(facade_hub):

@@ -2,12 +2,12 @@
 ~20 ms).
 
 It answers ``initialize``, ``tools/list`` and ``tools/call`` for one tool, ``echo`` (``{"n": bytes}`` returns a text
-of ``n`` bytes; ``{"text": s}`` returns ``s``), plus test methods that misbehave on purpose:
+of ``n`` bytes, ``"fill": "log"`` makes it git-log-like prose; ``{"text": s}`` returns ``s``; ``{"hex": h}`` returns the UTF-8 text ``h`` encodes), plus test methods that misbehave on purpose:
 
 - ``test/exit`` ``{"code": c}`` exits with status ``c`` without answering; ``test/kill`` ``{"signal": s}`` kills
   itself with signal ``s``.
-- ``test/noise`` ``{"text": s}`` prints ``s`` as a raw (non-JSON) stdout line, then answers.
-- ``test/stderr`` ``{"text": s}`` prints ``s`` to stderr, then answers.
+- ``test/noise`` ``{"text": s}`` (or ``hex``) prints ``s`` as a raw (non-JSON) stdout line, then answers.
+- ``test/stderr`` ``{"text": s}`` (or ``hex``) prints ``s`` to stderr, then answers.
 - ``test/hang`` never answers. ``test/raw`` ``{"line": s}`` writes ``s`` + ``\\n`` to stdout verbatim and answers
   nothing.
 - ``test/ask`` ``{"method": m, "count": k}`` sends ``k`` server→client requests ``m`` (ids ``s1``…), waits for all
@@ -50,6 +50,22 @@ stdin = sys.stdin.buffer
 waiting: dict = {}
 
 
+LOG_LINE = ("commit 9fceb02d0ae598e95dc970b74767f19372d61af8\nDate:   Tue Nov 3 14:22:09 2026 +0900\n\n"
+            "    Fix retry budget in the upload worker; see ticket 4821 and the runbook section 3.2\n\n")
+
+
+def _fill(n: int, kind: str) -> str:
+    # ``log``: realistic git-log-like text without sensitive values (what a scanner must read but not change).
+    if kind == "log":
+        return (LOG_LINE * (n // len(LOG_LINE) + 1))[:n]
+    return "x" * n
+
+
+def _text(params: dict) -> str:
+    # ``hex`` lets a test make the child produce a secret the request itself never carried (it would be blocked).
+    return bytes.fromhex(params["hex"]).decode() if "hex" in params else params["text"]
+
+
 def handle(msg: dict) -> None:
     """Answer one message (a response to one of our own requests is stored in ``waiting``)."""
     if "method" not in msg:
@@ -68,17 +84,20 @@ def handle(msg: dict) -> None:
                                 "inputSchema": {"type": "object", "properties": {"n": {"type": "integer"}}}}]})
     elif method == "tools/call":
         a = params.get("arguments") or {}
-        result(rid, text_result(a["text"] if "text" in a else "x" * int(a.get("n", 0))))
+        if "text" in a or "hex" in a:
+            result(rid, text_result(_text(a)))
+        else:
+            result(rid, text_result(_fill(int(a.get("n", 0)), a.get("fill", "x"))))
     elif method == "test/exit":
         os._exit(int(params.get("code", 3)))
     elif method == "test/kill":
         os.kill(os.getpid(), int(params.get("signal", signal.SIGKILL)))
     elif method == "test/noise":
-        out.write(params["text"].encode() + b"\n")
+        out.write(_text(params).encode() + b"\n")
         out.flush()
         result(rid, {"ok": True})
     elif method == "test/stderr":
-        sys.stderr.write(params["text"] + "\n")
+        sys.stderr.write(_text(params) + "\n")
         sys.stderr.flush()
         result(rid, {"ok": True})
     elif method == "test/hang":

@@ -1,0 +1,303 @@
+"""Hub benchmark: added latency per tools/call vs. calling the upstream directly, throughput with pooled upstreams,
+memory per idle session and per user child.
+
+    .venv/bin/python bench/hub.py                       # real mcpguard pipeline when available, else pass-through
+    .venv/bin/python bench/hub.py --pipeline pass --calls 500 --seconds 10 --concurrency 16 --json out.json
+
+Method (results go to docs/benchmarks.md, "## Hub"):
+
+- Upstream: server-everything's ``echo`` over stdio (the test install in tests/servers), one pooled child per user.
+- *direct*: the mcp SDK client talking to its own stdio child, sequential calls.
+- *hub*: the hub in a separate process (uvicorn, 127.0.0.1, dev auth, JSON logs to /dev/null) and the SDK client
+  over Streamable HTTP, sequential calls, in each protocol era. Added latency = hub − direct, per percentile.
+- *floor*: a bare low-level ``mcp.server.Server`` whose tool returns at once, served the same way: the SDK's own
+  HTTP transport cost, which the hub cannot go below.
+- *throughput*: raw HTTP POSTs of 2026-07-28 ``tools/call`` requests (stateless, JSON responses; no SDK client in
+  the load generator, which would be the bottleneck), N concurrent workers for T seconds, one user (one pooled child)
+  and several users (one child each).
+- *memory*: hub RSS before and after opening idle 2025-11-25 sessions (initialize only); RSS of user children.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+NODE_BIN = ROOT / "tests" / "servers" / "node_modules" / ".bin"
+EVERYTHING = str(NODE_BIN / "mcp-server-everything")
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def children(pid: int) -> list[int]:
+    out = []
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            try:
+                stat = (p / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(p.name))
+    return out
+
+
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(len(xs) * q))] * 1000
+
+
+def hub_settings(data: Path, port: int):
+    from hub.settings import HubSettings
+
+    return HubSettings.model_validate({
+        "server": {"port": port},
+        "storage": {"data_dir": str(data)},
+        "connectors": {"enabled": ["everything"], "search_path": [str(NODE_BIN)]},
+        "limits": {"max_children_per_user": 4, "max_children_total": 256},
+        "log": {"level": "WARNING"},
+    })
+
+
+# -- server processes ----------------------------------------------------------------------------------------------
+def serve_hub(data: Path, port: int, pipeline: str) -> None:
+    import uvicorn
+
+    from hub.app import create_app
+    from hub.auth.dev import DevAuthenticator
+    from hub.logs import configure_logging
+    from mcpguard.types import Outcome
+
+    class Pass:
+        def protect(self, message, ctx):
+            return Outcome("forward", message)
+
+    class NoCreds:
+        async def resolve(self, principal, connector, credential):
+            return None
+
+    s = hub_settings(data, port)
+    configure_logging("WARNING", stream=open(os.devnull, "w"))  # noqa: SIM115
+    kw = {"pipeline_factory": (lambda _s: Pass())} if pipeline == "pass" else {}
+    app = create_app(s, authenticator=DevAuthenticator(s), credential_sources={"secret": NoCreds()}, **kw)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+
+
+def serve_floor(port: int) -> None:
+    import mcp_types as types
+    import uvicorn
+    from mcp.server import Server
+
+    async def lt(ctx, p):
+        return types.ListToolsResult(tools=[types.Tool(name="echo", input_schema={"type": "object"})])
+
+    async def ct(ctx, p):
+        return types.CallToolResult(content=[types.TextContent(type="text", text="Echo: x")])
+
+    app = Server("floor", on_list_tools=lt, on_call_tool=ct).streamable_http_app()
+    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False, log_level="warning")
+
+
+def spawn(args: list[str], port: int) -> subprocess.Popen:
+    import httpx2
+
+    proc = subprocess.Popen([sys.executable, __file__, *args, "--port", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx2.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code in (200, 404):
+                return proc
+        except Exception:  # noqa: BLE001
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"server {args} did not start")
+
+
+# -- measurements --------------------------------------------------------------------------------------------------
+async def sequential(client, tool: str, n: int) -> list[float]:
+    for _ in range(20):
+        await client.call_tool(tool, {"message": "x"})
+    xs = []
+    for _ in range(n):
+        t = time.perf_counter()
+        await client.call_tool(tool, {"message": "x"})
+        xs.append(time.perf_counter() - t)
+    return xs
+
+
+async def latency(url: str, token: str | None, tool: str, mode: str, n: int) -> list[float]:
+    import httpx2
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with httpx2.AsyncClient(headers=headers, timeout=30) as hc:
+        async with Client(streamable_http_client(url, http_client=hc), mode=mode) as c:
+            return await sequential(c, tool, n)
+
+
+async def direct(n: int) -> list[float]:
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    devnull = open(os.devnull, "w")  # noqa: SIM115
+    from mcp.client.stdio import stdio_client
+
+    async with Client(stdio_client(StdioServerParameters(command=EVERYTHING, args=["stdio"]), errlog=devnull),
+                      mode="legacy") as c:
+        return await sequential(c, "echo", n)
+
+
+async def throughput(url: str, tokens: list[str], tool: str, workers: int, seconds: float) -> tuple[float, int]:
+    import anyio
+    import httpx2
+
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+        "name": tool, "arguments": {"message": "x"}, "_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientInfo": {"name": "bench", "version": "1"},
+            "io.modelcontextprotocol/clientCapabilities": {}}}}
+    base = {"accept": "application/json, text/event-stream", "content-type": "application/json",
+            "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": tool}
+    payload = json.dumps(body).encode()
+    done = 0
+    errors = 0
+    limits = httpx2.Limits(max_connections=workers, max_keepalive_connections=workers)
+    async with httpx2.AsyncClient(timeout=30, limits=limits) as hc:
+        async def warm(tok: str) -> None:
+            await hc.post(url, content=payload, headers={**base, "authorization": f"Bearer {tok}"})
+
+        for tok in tokens:
+            await warm(tok)
+        end = time.perf_counter() + seconds
+
+        async def worker(i: int) -> None:
+            nonlocal done, errors
+            headers = {**base, "authorization": f"Bearer {tokens[i % len(tokens)]}"}
+            while time.perf_counter() < end:
+                r = await hc.post(url, content=payload, headers=headers)
+                if r.status_code == 200 and b'"Echo: x"' in r.content:
+                    done += 1
+                else:
+                    errors += 1
+
+        t0 = time.perf_counter()
+        async with anyio.create_task_group() as tg:
+            for i in range(workers):
+                tg.start_soon(worker, i)
+        elapsed = time.perf_counter() - t0
+    return done / elapsed, errors
+
+
+async def idle_sessions(url: str, token: str, n: int) -> list:
+    import httpx2
+
+    init = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}}}
+    headers = {"accept": "application/json, text/event-stream", "content-type": "application/json",
+               "authorization": f"Bearer {token}"}
+    sids = []
+    async with httpx2.AsyncClient(timeout=30) as hc:
+        for _ in range(n):
+            r = await hc.post(url, json=init, headers=headers)
+            sids.append(r.headers.get("mcp-session-id"))
+    return sids
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--serve-hub")
+    ap.add_argument("--serve-floor", action="store_true")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--pipeline", choices=["real", "pass", "auto"], default="auto")
+    ap.add_argument("--calls", type=int, default=500)
+    ap.add_argument("--seconds", type=float, default=8.0)
+    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--users", type=int, default=4)
+    ap.add_argument("--sessions", type=int, default=100)
+    ap.add_argument("--json")
+    a = ap.parse_args()
+    if a.serve_hub:
+        serve_hub(Path(a.serve_hub), a.port, a.pipeline)
+        return
+    if a.serve_floor:
+        serve_floor(a.port)
+        return
+
+    import anyio
+
+    from hub.auth.dev import DevAuthenticator
+    from tests.hub.harness import free_port
+
+    pipeline = a.pipeline
+    if pipeline == "auto":
+        try:
+            from hub.app import default_pipeline
+
+            default_pipeline(hub_settings(Path(tempfile.mkdtemp()), 0))
+            pipeline = "real"
+        except Exception:  # noqa: BLE001 - the detection engine is not installed yet
+            pipeline = "pass"
+    data = Path(tempfile.mkdtemp(prefix="hub-bench-"))
+    hport, fport = free_port(), free_port()
+    auth = DevAuthenticator(hub_settings(data, hport))
+    hub = spawn(["--serve-hub", str(data), "--pipeline", pipeline], hport)
+    floor = spawn(["--serve-floor"], fport)
+    results: dict = {"pipeline": pipeline, "calls": a.calls}
+    try:
+        hub_url, floor_url = f"http://127.0.0.1:{hport}/mcp", f"http://127.0.0.1:{fport}/mcp"
+        tok = auth.mint("bench0@example.com", ttl=3600)
+        d = anyio.run(direct, a.calls)
+        results["direct"] = {"p50_ms": pct(d, .5), "p99_ms": pct(d, .99)}
+        for mode in ("legacy", "2026-07-28"):
+            f = anyio.run(latency, floor_url, None, "echo", mode, a.calls)
+            h = anyio.run(latency, hub_url, tok, "everything__echo", mode, a.calls)
+            results[f"floor_{mode}"] = {"p50_ms": pct(f, .5), "p99_ms": pct(f, .99)}
+            results[f"hub_{mode}"] = {"p50_ms": pct(h, .5), "p99_ms": pct(h, .99),
+                                      "added_p50_ms": pct(h, .5) - pct(d, .5),
+                                      "added_p99_ms": pct(h, .99) - pct(d, .99),
+                                      "over_floor_p50_ms": pct(h, .5) - pct(f, .5)}
+        rate, err = anyio.run(throughput, floor_url, ["-"], "echo", a.concurrency, a.seconds)
+        results["floor_throughput_cps"] = round(rate)
+        rate, err = anyio.run(throughput, hub_url, [tok], "everything__echo", a.concurrency, a.seconds)
+        results["throughput_1_user_cps"] = round(rate)
+        results["throughput_errors"] = err
+        toks = [auth.mint(f"bench{i}@example.com", ttl=3600) for i in range(a.users)]
+        rss0, kids0 = rss_kb(hub.pid), set(children(hub.pid))
+        rate, err = anyio.run(throughput, hub_url, toks, "everything__echo", a.concurrency, a.seconds)
+        results[f"throughput_{a.users}_users_cps"] = round(rate)
+        results["throughput_errors"] += err
+        new = [p for p in children(hub.pid) if p not in kids0]
+        results["child_rss_mb_each"] = round(statistics.mean(rss_kb(p) for p in new) / 1024, 1) if new else None
+        results["hub_rss_mb_per_user_child"] = round((rss_kb(hub.pid) - rss0) / 1024 / max(1, len(new)), 2)
+        before = rss_kb(hub.pid)
+        sids = anyio.run(idle_sessions, hub_url, tok, a.sessions)
+        results["idle_session_kb_each"] = round((rss_kb(hub.pid) - before) / max(1, len([s for s in sids if s])), 1)
+        results["hub_rss_mb"] = round(rss_kb(hub.pid) / 1024, 1)
+    finally:
+        for p in (hub, floor):
+            p.terminate()
+            p.wait(timeout=20)
+    print(json.dumps(results, indent=2))
+    if a.json:
+        Path(a.json).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""Private network addresses.
+
+- IPv4: the RFC 1918 ranges ``10/8``, ``172.16/12``, ``192.168/16`` in dotted-quad form; version strings and OIDs are
+  excluded by requiring exactly four octets ≤ 255 with no digit or dot continuing on either side.
+- IPv6: unique local ``fc00::/7`` (RFC 4193) and link-local ``fe80::/10`` (RFC 4291 §2.5.6), validated with
+  :mod:`ipaddress`.
+Loopback, public and documentation ranges are not reported.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from mcpguard.detect.base import AnchoredRule, ScanContext, Span, byte_table, ALNUM
+from mcpguard.types import Category
+
+_V4_EDGE = byte_table(ALNUM + b"._")
+
+
+def _v4(m: re.Match[bytes], ctx: ScanContext):
+    s, e = m.span()
+    buf = ctx.buf
+    if s > 0 and (_V4_EDGE[buf[s - 1]] or buf[s - 1] == 45):  # 45: '-' (e.g. "v-10.0.0.1" build tags)
+        return ()
+    if e < len(buf) and (buf[e] in b"0123456789_" or (buf[e] == 46 and buf[e + 1 : e + 2].isdigit())):
+        return ()
+    if e < len(buf) and buf[e] in ALNUM:
+        return ()
+    try:
+        addr = ipaddress.IPv4Address(m.group().decode())
+    except ValueError:
+        return ()
+    if not addr.is_private or addr.is_loopback or addr.is_link_local:
+        return ()
+    return (Span(s, e, "private_ipv4", "ip.private_ipv4", Category.INFRA, 0.9),)
+
+
+def _v6(m: re.Match[bytes], ctx: ScanContext):
+    s, e = m.span()
+    text = m.group().decode()
+    # Strip a trailing ":" that belongs to prose or a port separator.
+    while text.endswith(":") and not text.endswith("::"):
+        text = text[:-1]
+        e -= 1
+    try:
+        addr = ipaddress.IPv6Address(text)
+    except ValueError:
+        return ()
+    if not (addr in _ULA or addr in _LINK_LOCAL):
+        return ()
+    return (Span(s, e, "private_ipv6", "ip.private_ipv6", Category.INFRA, 0.9),)
+
+
+_ULA = ipaddress.IPv6Network("fc00::/7")
+_LINK_LOCAL = ipaddress.IPv6Network("fe80::/10")
+
+RULES = [
+    AnchoredRule(
+        id="ip.private_ipv4",
+        type="private_ipv4",
+        category=Category.INFRA,
+        pattern=re.compile(rb"(?:10|172|192)\.\d{1,3}\.\d{1,3}\.\d{1,3}"),
+        anchors=(b"10.", b"172.", b"192.168."),
+        max_len=15,
+        extract=_v4,
+    ),
+    AnchoredRule(
+        id="ip.private_ipv6",
+        type="private_ipv6",
+        category=Category.INFRA,
+        pattern=re.compile(rb"[fF][cdeCDE][0-9a-fA-F]{2}:[0-9a-fA-F:]{2,36}(?:%[0-9A-Za-z]{1,16})?"),
+        hs_anchors=((rb"[fF][cdeCDE][0-9a-fA-F]{2}:", 5, False),),
+        py_anchors=((b":", rb"(?<=[fF][cdeCDE][0-9a-fA-F]{2}:)", 4),),
+        max_len=56,
+        left=byte_table(ALNUM + b":_-"),
+        right=byte_table(ALNUM + b":_-"),
+        extract=_v6,
+    ),
+]

@@ -1,0 +1,67 @@
+"""Korean resident registration numbers (주민등록번호, RRN) and business registration numbers (사업자등록번호, BRN).
+
+RRN: ``YYMMDD-GSSSSSC``. ``G`` gives sex and century (1/2: 1900s, 3/4: 2000s, 5–8: foreigners, 9/0: 1800s). Numbers
+issued since October 2020 have random digits after ``G``, so the historic mod-11 check digit cannot be required: a
+valid birth date plus ``G`` is the test, and a passing checksum only adds confidence. Without the dash a 13-digit run
+needs the checksum or a context word.
+
+BRN: ``XXX-XX-XXXXX`` with the National Tax Service check digit (``stdnum.kr.brn``).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from stdnum.kr import brn as _brn
+from stdnum.kr import rrn as _rrn
+
+_CENTURY = {"1": 1900, "2": 1900, "5": 1900, "6": 1900, "3": 2000, "4": 2000, "7": 2000, "8": 2000, "9": 1800,
+            "0": 1800}
+RRN_CONTEXT = ("주민", "rrn", "resident", "registration", "등록번호", "jumin")
+BRN_CONTEXT = ("사업자", "business", "brn", "등록번호", "tax id", "법인")
+
+
+def rrn_date_ok(d: str, today: datetime.date | None = None) -> bool:
+    """True when the 13 digits ``d`` start with a real birth date for the century its 7th digit encodes."""
+    century = _CENTURY.get(d[6])
+    if century is None:
+        return False
+    try:
+        born = datetime.date(century + int(d[:2]), int(d[2:4]), int(d[4:6]))
+    except ValueError:
+        return False
+    return born <= (today or datetime.date.today())
+
+
+def rrn_checksum_ok(d: str) -> bool:
+    """The pre-2020 mod-11 check digit (``stdnum.kr.rrn``)."""
+    return d[-1] == _rrn.calc_check_digit(d[:-1])
+
+
+def rrn_confidence(d: str, groups: tuple[int, ...], context: str) -> float | None:
+    """Confidence that ``d`` (13 digits, grouped as ``groups``) is an RRN given the preceding ``context`` text."""
+    if len(d) != 13 or not rrn_date_ok(d):
+        return None
+    checksum = rrn_checksum_ok(d)
+    has_context = any(w in context for w in RRN_CONTEXT)
+    if groups == (6, 7):
+        return 0.97 if checksum or has_context else 0.9
+    if groups == (13,):
+        if has_context:
+            return 0.9
+        return 0.8 if checksum else 0.45
+    return None
+
+
+def brn_confidence(d: str, groups: tuple[int, ...], context: str) -> float | None:
+    """Confidence that ``d`` (10 digits) is a BRN."""
+    if len(d) != 10 or not _brn.is_valid(d):
+        return None
+    if groups == (3, 2, 5):
+        return 0.9
+    if groups == (10,) and any(w in context for w in BRN_CONTEXT):
+        return 0.85
+    return None
+
+
+__all__ = ["brn_confidence", "rrn_checksum_ok", "rrn_confidence", "rrn_date_ok"]

@@ -1,0 +1,1 @@
+"""End-to-end tests: real MCP servers behind `mcpguard wrap`, driven by the mcp SDK client."""

@@ -1,0 +1,61 @@
+"""hub.gateway units that need no upstream: principal extraction, cursors, list_changed relays."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from mcp.shared.exceptions import MCPError
+
+from hub.auth.base import Principal
+from hub.gateway import Gateway, _decode_cursor, _encode_cursor, principal_of
+from tests.hub.harness import PassPipeline
+
+pytestmark = pytest.mark.anyio
+ALICE = Principal(user_id="alice@example.com", email="alice@example.com", tenant="dev")
+
+
+def _ctx(principal=None, sid=None, session=None):
+    request = SimpleNamespace(scope={"hub.principal": principal} if principal else {},
+                              headers={"mcp-session-id": sid} if sid else {})
+    return SimpleNamespace(request=request, session=session)
+
+
+def test_unauthenticated_context_is_refused():
+    with pytest.raises(MCPError):
+        principal_of(_ctx())
+    with pytest.raises(MCPError):
+        principal_of(SimpleNamespace(request=None))
+    assert principal_of(_ctx(ALICE)) is ALICE
+
+
+def test_cursor_roundtrip_and_garbage():
+    assert _decode_cursor(_encode_cursor(400)) == 400
+    assert _decode_cursor(None) == 0
+    for bad in ("!!", "e30", _encode_cursor(-1)):
+        with pytest.raises(MCPError):
+            _decode_cursor(bad)
+
+
+class FakeSession:
+    def __init__(self, fail=False):
+        self.sent, self.fail = [], fail
+
+    async def send_tool_list_changed(self):
+        if self.fail:
+            raise RuntimeError("closed")
+        self.sent.append("tools")
+
+
+async def test_list_changed_reaches_only_the_owner_or_everyone_for_shared():
+    gw = Gateway({}, pool=None, pipeline=PassPipeline())
+    a, b, dead = FakeSession(), FakeSession(), FakeSession(fail=True)
+    bob = Principal(user_id="bob@example.com", email="bob@example.com", tenant="dev")
+    gw._remember(_ctx(ALICE, "s1", a), ALICE)
+    gw._remember(_ctx(ALICE, "s2", dead), ALICE)
+    gw._remember(_ctx(bob, "s3", b), bob)
+    await gw.relay(SimpleNamespace(owner="alice@example.com"), "notifications/tools/list_changed", None)
+    assert a.sent == ["tools"] and b.sent == []
+    assert "s2" not in gw._listeners["alice@example.com"]
+    await gw.relay(SimpleNamespace(owner="*"), "notifications/tools/list_changed", None)
+    assert a.sent == ["tools", "tools"] and b.sent == ["tools"]

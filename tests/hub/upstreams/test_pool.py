@@ -1,0 +1,98 @@
+"""hub.upstreams.pool with real stdio children: per-user instances, reuse, caps, idle reaping, offboarding,
+missing credentials and start failures."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from hub.auth.base import Principal
+from hub.upstreams.manifest import Manifest
+from hub.upstreams.pool import CredentialMissing, UpstreamPool, UpstreamUnavailable
+from hub.upstreams.registry import Connector, load_registry
+from tests.hub.harness import MemoryCredentials, settings
+
+pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
+ALICE = Principal(user_id="alice@example.com", email="alice@example.com", tenant="dev")
+BOB = Principal(user_id="bob@example.com", email="bob@example.com", tenant="dev")
+
+
+def _pool(tmp, clock=None, **limits):
+    s = settings(tmp, limits=limits, connectors={"enabled": ["everything", "time", "filesystem"]})
+    reg = dict(load_registry(s))
+    reg["broken"] = Connector(manifest=Manifest.model_validate(
+        {"name": "broken", "transport": {"type": "stdio", "command": "/nonexistent/server"}, "isolation": "user"}),
+        argv=("/nonexistent/server",))
+    reg["needs-key"] = Connector(manifest=Manifest.model_validate(
+        {"name": "needs-key", "transport": {"type": "stdio", "command": "x"},
+         "credentials": [{"name": "K", "inject": {"env": "K"}}]}), argv=("x",))
+    creds = MemoryCredentials({("alice@example.com", "everything", "EVERYTHING_API_KEY"): "alice-value-xyz"})
+    kw = {"clock": clock} if clock else {}
+    return UpstreamPool(s, reg, {"secret": creds}, **kw)
+
+
+async def test_per_user_instances_reused_and_offboarded(tmp_path):
+    pool = _pool(tmp_path)
+    async with pool.running():
+        async with pool.session(ALICE, "everything") as a1:
+            assert a1.secrets and "alice-value-xyz" in a1.secrets
+        async with pool.session(ALICE, "everything") as a2:
+            assert a2 is a1  # pooled: no second child, no second handshake
+        async with pool.session(BOB, "everything") as b:
+            assert b is not a1 and b.secrets == ()
+        async with pool.session(ALICE, "time") as t1, pool.session(BOB, "time") as t2:
+            assert t1 is t2 and t1.owner == "*"  # a shared, credential-free connector
+        await pool.on_user_deleted("alice@example.com")
+        assert a1.done.is_set() and pool.instances("alice@example.com") == []
+        assert pool.instances("bob@example.com") == [b]
+
+
+async def test_per_user_cap_evicts_least_recently_used_idle(tmp_path):
+    pool = _pool(tmp_path, max_children_per_user=1)
+    async with pool.running():
+        async with pool.session(ALICE, "everything") as e:
+            pass
+        async with pool.session(ALICE, "filesystem") as f:
+            assert f.owner == ALICE.user_id
+        with anyio.fail_after(10):
+            await e.done.wait()
+        assert [i.connector.name for i in pool.instances(ALICE.user_id)] == ["filesystem"]
+
+
+async def test_cap_with_everything_busy_refuses(tmp_path):
+    pool = _pool(tmp_path, max_children_per_user=1)
+    async with pool.running():
+        async with pool.session(ALICE, "everything"):
+            with pytest.raises(UpstreamUnavailable, match="busy"):
+                async with pool.session(ALICE, "filesystem"):
+                    pass
+
+
+async def test_idle_instances_are_reaped(tmp_path):
+    now = [0.0]
+    pool = _pool(tmp_path, clock=lambda: now[0], idle_seconds=1)
+    async with pool.running():
+        async with pool.session(ALICE, "everything") as inst:
+            pass
+        now[0] += 5
+        with anyio.fail_after(10):
+            await inst.done.wait()
+        assert pool.instances() == []
+
+
+async def test_missing_required_credential(tmp_path):
+    pool = _pool(tmp_path)
+    async with pool.running():
+        with pytest.raises(CredentialMissing, match=r"/v1/me/credentials/needs-key/K"):
+            async with pool.session(ALICE, "needs-key"):
+                pass
+
+
+async def test_start_failure_is_reported_and_not_cached(tmp_path):
+    pool = _pool(tmp_path)
+    async with pool.running():
+        for _ in range(2):
+            with pytest.raises(UpstreamUnavailable, match="could not be started"):
+                async with pool.session(ALICE, "broken"):
+                    pass
+        assert pool.instances() == []

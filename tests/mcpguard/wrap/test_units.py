@@ -1,0 +1,191 @@
+"""Pure parts of mcpguard.wrap: child environment, start-up settings, fast-path argv, in-flight table, stderr cutting,
+exit statuses."""
+
+from __future__ import annotations
+
+import pytest
+
+from mcpguard import config as config_mod
+from mcpguard.config import WrapConfig, parse_config
+from mcpguard.errors import ConfigError
+from mcpguard.wrap.child import exit_status
+from mcpguard.wrap.env import child_env
+from mcpguard.wrap.fastpath import parse
+from mcpguard.wrap.inflight import InFlight, Pending
+from mcpguard.wrap.settings import (
+    CONFIG_ENV,
+    DEFAULT_CONFIG_PATHS,
+    SpawnSettings,
+    check_against,
+    read_raw,
+    resolve_path,
+    spawn_settings,
+)
+from mcpguard.wrap.stderr import LineCutter, decode_piece, sanitize
+
+ENV = {
+    "PATH": "/usr/bin",
+    "HOME": "/home/u",
+    "LANG": "en_US.UTF-8",
+    "LC_CTYPE": "C",
+    "AWS_SECRET_ACCESS_KEY": "s3cr3t",
+    "GITHUB_TOKEN": "ghp_x",
+    "MY_APP_DIR": "/opt",
+    "MY_APP_MODE": "dev",
+    "BASH_FUNC_x%%": "() { echo; }",
+}
+
+
+# --- env ------------------------------------------------------------------------------------------------------
+
+
+def test_child_env_is_an_allowlist():
+    env = child_env(ENV)
+    assert env == {"PATH": "/usr/bin", "HOME": "/home/u", "LANG": "en_US.UTF-8", "LC_CTYPE": "C"}
+
+
+def test_child_env_passthrough_and_config_values():
+    env = child_env(ENV, passthrough=["MY_APP_*", "GITHUB_TOKEN", "BASH_FUNC_x%%"], extra={"PATH": "/x", "A": "b"})
+    assert env["MY_APP_DIR"] == "/opt" and env["MY_APP_MODE"] == "dev" and env["GITHUB_TOKEN"] == "ghp_x"
+    assert env["PATH"] == "/x" and env["A"] == "b"
+    assert "AWS_SECRET_ACCESS_KEY" not in env
+    assert "BASH_FUNC_x%%" not in env  # exported shell functions are never copied
+
+
+def test_a_bare_star_passes_nothing_extra():
+    assert "AWS_SECRET_ACCESS_KEY" not in child_env(ENV, passthrough=["*"])
+
+
+# --- settings -------------------------------------------------------------------------------------------------
+
+
+def test_lookup_order_constants_match_load_config():
+    assert DEFAULT_CONFIG_PATHS == config_mod.DEFAULT_CONFIG_PATHS
+    assert CONFIG_ENV == config_mod.CONFIG_ENV
+
+
+def test_resolve_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert resolve_path(None, {}) is None or str(resolve_path(None, {})).endswith("mcpguard.toml")
+    assert resolve_path("x.toml", {}).name == "x.toml"
+    assert resolve_path(None, {CONFIG_ENV: "/etc/m.toml"}).as_posix() == "/etc/m.toml"
+    (tmp_path / "mcpguard.toml").write_text("")
+    assert resolve_path(None, {}).name == "mcpguard.toml"
+
+
+def test_spawn_settings_defaults_match_wrapconfig():
+    s = spawn_settings({})
+    d = WrapConfig()
+    assert (s.stderr, list(s.env_passthrough), s.env) == (d.stderr, d.env_passthrough, d.env)
+
+
+def test_spawn_settings_read_and_checked(tmp_path):
+    p = tmp_path / "m.toml"
+    p.write_text('[wrap]\nstderr = "drop"\nenv_passthrough = ["A"]\nenv = {B = "c"}\nname = "srv"\n')
+    raw = read_raw(p)
+    s = spawn_settings(raw)
+    assert s == SpawnSettings(stderr="drop", env_passthrough=("A",), env={"B": "c"}, name="srv")
+    check_against(s, parse_config(raw).wrap)
+    assert spawn_settings(raw, stderr_override="inherit").stderr == "inherit"
+
+
+@pytest.mark.parametrize(
+    "toml",
+    ['[wrap]\nstderr = "loud"', "[wrap]\nenv_passthrough = 'A'", "[wrap]\nenv = {A = 1}", "wrap = 3",
+     "[wrap]\nname = 5"],
+)
+def test_spawn_settings_refuse_wrong_types_without_values(toml, tmp_path):
+    p = tmp_path / "m.toml"
+    p.write_text(toml)
+    with pytest.raises(ConfigError) as exc:
+        spawn_settings(read_raw(p))
+    assert "loud" not in str(exc.value)
+
+
+def test_bad_toml_and_missing_file(tmp_path):
+    p = tmp_path / "m.toml"
+    p.write_text("[wrap\n")
+    with pytest.raises(ConfigError):
+        read_raw(p)
+    with pytest.raises(ConfigError):
+        read_raw(tmp_path / "missing.toml")
+    with pytest.raises(ConfigError):
+        spawn_settings({}, stderr_override="loud")
+
+
+def test_check_against_detects_disagreement():
+    with pytest.raises(ConfigError):
+        check_against(SpawnSettings(stderr="drop"), WrapConfig())
+
+
+# --- fast path argv -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--", "srv", "--name", "x"], ({}, ["srv", "--name", "x"])),
+        (["-c", "m.toml", "--stderr=drop", "--audit", "a.jsonl", "--name", "n", "--", "srv"],
+         ({"config_path": "m.toml", "stderr_mode": "drop", "audit_path": "a.jsonl", "name": "n"}, ["srv"])),
+        (["srv", "-v"], ({}, ["srv", "-v"])),
+        (["--config", "m.toml", "npx", "-y", "pkg"], ({"config_path": "m.toml"}, ["npx", "-y", "pkg"])),
+        (["--help"], None),
+        (["--stderr", "drop", "-h", "--", "srv"], None),
+        (["--unknown", "--", "srv"], None),
+        (["--"], None),
+        ([], None),
+        (["--name"], None),
+    ],
+)
+def test_fastpath_parse(args, expected):
+    assert parse(args) == expected
+
+
+# --- in-flight ------------------------------------------------------------------------------------------------
+
+
+def test_inflight_keeps_int_and_str_ids_apart():
+    t = InFlight()
+    t.add(1, Pending("tools/call", "echo"))
+    t.add("1", Pending("tools/list"))
+    assert 1 in t and "1" in t and 2 not in t
+    assert t.pop("1") == Pending("tools/list")
+    assert t.pop("1") is None
+    assert t.pop(1).tool == "echo"
+    assert len(t) == 0
+
+
+def test_inflight_drain_and_limit():
+    t = InFlight(limit=2)
+    t.add("a", Pending("x"))
+    assert not t.full()
+    t.add("b", Pending("y"))
+    assert t.full()
+    assert [i for i, _ in t.drain()] == ["a", "b"]
+    assert len(t) == 0
+
+
+# --- stderr ---------------------------------------------------------------------------------------------------
+
+
+def test_line_cutter_bounds_long_lines():
+    c = LineCutter(max_bytes=8)
+    assert c.feed(b"abc\nde") == [b"abc"]
+    assert c.feed(b"fghijklmnop") == [b"defghijk"]
+    assert c.feed(b"\n") == [b"lmnop"]
+    assert c.feed(b"x" * 20) == [b"x" * 8, b"x" * 8]
+    assert c.finish() == [b"xxxx"]
+
+
+def test_decode_piece_escapes_controls_and_bad_utf8():
+    assert decode_piece(b"ok\t\x1b[31mred\r") == "ok\t\\x1b[31mred"
+    assert decode_piece(b"\xff") == "\ufffd"
+    assert sanitize("\x9b2J") == "\\x9b2J"
+
+
+# --- exit status ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("rc", "status"), [(0, 0), (3, 3), (-9, 137), (-15, 143), (None, 1)])
+def test_exit_status(rc, status):
+    assert exit_status(rc) == status
