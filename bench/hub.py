@@ -259,7 +259,7 @@ def main() -> None:
     auth = DevAuthenticator(hub_settings(data, hport))
     hub = spawn(["--serve-hub", str(data), "--pipeline", pipeline], hport)
     floor = spawn(["--serve-floor"], fport)
-    results: dict = {"pipeline": pipeline, "calls": a.calls}
+    results: dict = {"pipeline": pipeline, "calls": a.calls, "loadavg_before": os.getloadavg()[0]}
     try:
         hub_url, floor_url = f"http://127.0.0.1:{hport}/mcp", f"http://127.0.0.1:{fport}/mcp"
         tok = auth.mint("bench0@example.com", ttl=3600)
@@ -290,6 +290,7 @@ def main() -> None:
         sids = anyio.run(idle_sessions, hub_url, tok, a.sessions)
         results["idle_session_kb_each"] = round((rss_kb(hub.pid) - before) / max(1, len([s for s in sids if s])), 1)
         results["hub_rss_mb"] = round(rss_kb(hub.pid) / 1024, 1)
+        results["loadavg_after"] = os.getloadavg()[0]
     finally:
         for p in (hub, floor):
             p.terminate()

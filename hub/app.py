@@ -389,7 +389,8 @@ def create_app(
     pipeline = (pipeline_factory or default_pipeline)(settings)
     state = HubState(settings=settings, metrics=metrics)
     pool = UpstreamPool(settings, connectors, sources, metrics=metrics)
-    gateway = Gateway(connectors, pool, pipeline, metrics=metrics, call_timeout=settings.limits.call_timeout_seconds)
+    gateway = Gateway(connectors, pool, pipeline, metrics=metrics, call_timeout=settings.limits.call_timeout_seconds,
+                      list_timeout=settings.limits.list_timeout_seconds)
     pool.on_notification = gateway.relay
     state.pool, state.gateway = pool, gateway
     users = next((c.extras["users"] for c in components if "users" in c.extras), None)

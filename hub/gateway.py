@@ -121,6 +121,7 @@ class Gateway:
         *,
         metrics: Any = None,
         call_timeout: float = 120.0,
+        list_timeout: float = 10.0,
         name: str = "mcpguard-hub",
         version: str = "0.1.0",
     ) -> None:
@@ -129,6 +130,7 @@ class Gateway:
         self.pipeline = pipeline
         self.metrics = metrics
         self.call_timeout = call_timeout
+        self.list_timeout = list_timeout
         self.rates = RateLimits(connectors)
         self.name = name
         self.version = version
@@ -305,7 +307,10 @@ class Gateway:
         results: dict[str, list[dict[str, Any]]] = {}
 
         async def one(c: Connector) -> None:
-            results[c.name] = await self._list_one(principal, c, method)
+            with anyio.move_on_after(self.list_timeout) as scope:
+                results[c.name] = await self._list_one(principal, c, method)
+            if scope.cancelled_caught:
+                logger.warning("listing timed out", extra={"connector": c.name, "method": method})
 
         async with anyio.create_task_group() as tg:
             for c in connectors:

@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 from mcpguard.audit.store import AuditLog
 from mcpguard.config import Config
-from mcpguard.errors import AuditUnavailable, FrameError
+from mcpguard.errors import AuditUnavailable, FrameError, MCPGuardError
 from mcpguard.jsonrpc import leaves as leaves_mod
 from mcpguard.policy import Span, decide, is_report_only, resolve_spans, strongest
 from mcpguard.tokens import Restored, Tokenizer
@@ -52,9 +52,13 @@ _METHOD_RE = re.compile(r"[A-Za-z_/$]{1,64}")
 class Engine(Protocol):
     """The detection engine's surface the pipeline uses (``mcpguard.detect.engine``)."""
 
-    def scan_leaves(self, leaves: Sequence[Leaf]) -> list[Finding]: ...
+    def scan_leaves(self, leaves: Sequence[Leaf]) -> list[Finding]:
+        """Findings in ``leaves``, each naming its leaf by ``path`` and ``kind``, offsets into that leaf's text."""
+        ...
 
-    def scan_text(self, text: str, path: str = "") -> list[Finding]: ...
+    def scan_text(self, text: str, path: str = "") -> list[Finding]:
+        """Findings in one plain string (kind ``value``, the given ``path``)."""
+        ...
 
 
 class ToolGuardHook(Protocol):
@@ -66,9 +70,13 @@ class ToolGuardHook(Protocol):
     ``server/discover``, notifications); ``on_client_request`` every client→server message (``tools/call`` …).
     """
 
-    def on_server_message(self, message: dict[str, Any], ctx: Context) -> dict[str, Any] | Outcome | None: ...
+    def on_server_message(self, message: dict[str, Any], ctx: Context) -> dict[str, Any] | Outcome | None:
+        """Inspect a server→client message before detection; see the class docstring for the return values."""
+        ...
 
-    def on_client_request(self, message: dict[str, Any], ctx: Context) -> dict[str, Any] | Outcome | None: ...
+    def on_client_request(self, message: dict[str, Any], ctx: Context) -> dict[str, Any] | Outcome | None:
+        """Inspect a client→server message before detection; see the class docstring for the return values."""
+        ...
 
 
 def message_kind(message: Mapping[str, Any]) -> str:
@@ -200,7 +208,9 @@ class Pipeline:
         for key, ds in by_leaf.items():
             text = texts.get(key)
             if text is None:
-                continue
+                # Never skip a finding we cannot place: that would forward the value unprotected.
+                raise MCPGuardError("the detection engine reported a finding outside the frame's strings; "
+                                    "frame refused", reason="internal_error")
             new = self.transformer.apply(text, resolve_spans(ds), ctx)
             if new != text:
                 changed[key] = new

@@ -70,11 +70,17 @@ class TokenStore(Protocol):
     Both return the number deleted.
     """
 
-    def put(self, record: TokenRecord) -> None: ...
+    def put(self, record: TokenRecord) -> None:
+        """Insert ``record``, or extend the expiry of the existing ``(user, server, token)`` mapping."""
+        ...
 
-    def get(self, user: str, server: str, token: str) -> TokenRecord | None: ...
+    def get(self, user: str, server: str, token: str) -> TokenRecord | None:
+        """The stored record, or None."""
+        ...
 
-    def purge(self, *, now: float | None) -> int: ...
+    def purge(self, *, now: float | None) -> int:
+        """Delete records with ``expires_at <= now`` (all when ``now`` is None); returns how many."""
+        ...
 
 
 class MemoryTokenStore:

@@ -109,6 +109,9 @@ class UpstreamPool:
         self.clock = clock
         self.data_dir = Path(settings.storage.data_dir).expanduser()
         self._instances: dict[tuple[str, str], Instance] = {}
+        #: (owner, connector) → clock time before which a failed start is not retried (listings stay fast when an
+        #: upstream cannot start, e.g. ``npx`` without network).
+        self._backoff: dict[tuple[str, str], float] = {}
         self._tg: TaskGroup | None = None
         self._lock = anyio.Lock()
 
@@ -189,6 +192,8 @@ class UpstreamPool:
 
     async def _get(self, principal: Principal, connector: Connector) -> Instance:
         key = (self.owner_for(principal, connector), connector.name)
+        if self._backoff.get(key, 0.0) > self.clock():
+            raise UpstreamUnavailable(f"connector {connector.name!r} failed to start recently; retrying shortly")
         inst = self._instances.get(key)
         if inst is None or inst.broken or inst.stop.is_set():
             creds = await self._credentials(principal, connector)
@@ -201,6 +206,7 @@ class UpstreamPool:
                     inst = self._start(key[0], connector, principal, creds)
         await inst.ready.wait()
         if inst.error is not None:
+            self._backoff[key] = self.clock() + self.limits.start_backoff_seconds
             raise UpstreamUnavailable(f"connector {connector.name!r} could not be started") from None
         return inst
 

@@ -196,8 +196,9 @@ def parse(line: bytes, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
         return doc
     members, colons = _shape(doc, max_depth)
     raw_colons = line.count(b":")
-    if raw_colons:
-        # An escaped colon adds a parsed colon without a raw one; over-counting here only sends us to the slow path.
+    # An escaped colon adds a parsed colon without a raw one; over-counting them only sends us to the slow path.
+    # One find on the common path (no escaped colon anywhere) instead of two counts.
+    if line.find(b"\\u003") >= 0:
         raw_colons += line.count(b"\\u003a") + line.count(b"\\u003A")
     if raw_colons != members + colons:
         json.loads(line, object_pairs_hook=_reject_duplicates)

@@ -29,7 +29,8 @@ def sanitize(text: str) -> str:
 
 class LineCutter:
     """Split stderr bytes into lines on ``\\n``, emitting any run longer than ``max_bytes`` as its own piece (so a
-    never-ending line is still scanned and written, with bounded memory)."""
+    never-ending line is still scanned and written, with bounded memory). Long runs are cut after a space when the
+    window's second half has one, so whitespace-free values (keys, tokens) are rarely cut in two."""
 
     __slots__ = ("_buf", "max_bytes")
 
@@ -49,8 +50,13 @@ class LineCutter:
                 out.append(bytes(buf[start:nl]))
                 start = nl + 1
             elif n - start > self.max_bytes:
-                out.append(bytes(buf[start : start + self.max_bytes]))
-                start += self.max_bytes
+                # Cut after the last space of the window's second half, so a token is rarely split in two.
+                end = start + self.max_bytes
+                space = buf.rfind(b" ", start + self.max_bytes // 2, end)
+                if space >= 0:
+                    end = space + 1
+                out.append(bytes(buf[start:end]))
+                start = end
             else:
                 break
         del buf[:start]

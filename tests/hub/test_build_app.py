@@ -29,7 +29,6 @@ def _http(app, token):
 
 
 async def test_vault_credential_reaches_only_its_owner(hub):
-    auth = hub.state.hub.gateway  # noqa: F841 - the app is fully built
     from hub.auth.dev import DevAuthenticator
 
     dev = DevAuthenticator(hub.state.hub.settings)
@@ -43,7 +42,8 @@ async def test_vault_credential_reaches_only_its_owner(hub):
         async with _http(hub, dev.mint(user)) as h:
             async with Client(streamable_http_client(f"{BASE}/mcp", http_client=h), mode="2026-07-28") as c:
                 text = (await c.call_tool("everything__get-env", {})).content[0].text
-        assert '"EVERYTHING_API_KEY": "[REDACTED:credential]"' in text
+        # The hub's exact-match marker, possibly re-marked by the pipeline's key=value secret detector.
+        assert '"EVERYTHING_API_KEY": "[REDACTED:' in text
         assert all(v not in text for v in values.values())
     owners = {i.owner for i in hub.state.hub.pool.instances()}
     assert owners == set(values)

@@ -373,3 +373,15 @@ def test_share_across_servers_from_config(tmp_path):
     p = make(tmp_path, {"tokens": {"share_across_servers": True}})
     token = p.protect(result(EMAIL), s2c(server="db")).message["result"]["content"][0]["text"]
     assert p.protect(call({"to": token}), c2s(server="mail")).message["params"]["arguments"]["to"] == EMAIL
+
+
+def test_a_finding_the_pipeline_cannot_place_refuses_the_frame(tmp_path):
+    from mcpguard.errors import MCPGuardError
+
+    class Misplaced(FakeEngine):
+        def scan_leaves(self, leaves):
+            return [f.__class__(f.type, f.rule, f.category, "/nowhere", f.start, f.end, f.confidence, f.value, f.kind)
+                    for f in super().scan_leaves(leaves)]
+
+    with pytest.raises(MCPGuardError):
+        make(tmp_path, engine=Misplaced()).protect(result(EMAIL), s2c())

@@ -88,11 +88,18 @@ async def test_missing_required_credential(tmp_path):
                 pass
 
 
-async def test_start_failure_is_reported_and_not_cached(tmp_path):
-    pool = _pool(tmp_path)
+async def test_start_failure_is_reported_then_backs_off(tmp_path):
+    now = [0.0]
+    pool = _pool(tmp_path, clock=lambda: now[0], start_backoff_seconds=30)
     async with pool.running():
-        for _ in range(2):
-            with pytest.raises(UpstreamUnavailable, match="could not be started"):
-                async with pool.session(ALICE, "broken"):
-                    pass
+        with pytest.raises(UpstreamUnavailable, match="could not be started"):
+            async with pool.session(ALICE, "broken"):
+                pass
         assert pool.instances() == []
+        with pytest.raises(UpstreamUnavailable, match="failed to start recently"):
+            async with pool.session(ALICE, "broken"):
+                pass
+        now[0] += 31
+        with pytest.raises(UpstreamUnavailable, match="could not be started"):  # retried after the backoff
+            async with pool.session(ALICE, "broken"):
+                pass

@@ -28,6 +28,11 @@ FP_KEY = bytes(range(32))
 
 
 def _pg_bin() -> Path | None:
+    """The newest ``/usr/lib/postgresql/<major>/bin``; ``$MCPGUARD_PG_BINDIR`` overrides (other layouts, or a
+    nonexistent path to check the missing-binaries behaviour)."""
+    override = os.environ.get("MCPGUARD_PG_BINDIR")
+    if override is not None:
+        return Path(override) if (Path(override) / "initdb").exists() else None
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
     return Path(found[-1]).parent if found else None
 

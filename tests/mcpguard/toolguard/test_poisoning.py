@@ -55,6 +55,9 @@ NEAR_MISSES = [
     "Set the environment (dev, staging, prod) for the deployment.",
     "Run a read-only SQL query. Results are truncated to 1000 rows; pass the cursor from the previous result.",
     "Read the complete contents of a file from the file system as text.",
+    "Возвращает текущую погоду для города. Не используйте для прогнозов.",
+    "도시의 현재 날씨를 반환합니다. 사용자에게 결과를 보여 주세요.",
+    "Ελέγχει την ορθογραφία ενός κειμένου.",
 ]
 
 

@@ -177,6 +177,11 @@ def test_line_cutter_bounds_long_lines():
     assert c.finish() == [b"xxxx"]
 
 
+def test_line_cutter_prefers_cutting_at_a_space():
+    c = LineCutter(max_bytes=16)
+    assert c.feed(b"log line AKIAQYLPMN more words here\n") == [b"log line ", b"AKIAQYLPMN more ", b"words here"]
+
+
 def test_decode_piece_escapes_controls_and_bad_utf8():
     assert decode_piece(b"ok\t\x1b[31mred\r") == "ok\t\\x1b[31mred"
     assert decode_piece(b"\xff") == "\ufffd"
