@@ -63,12 +63,23 @@ def pct(xs: list[float], q: float) -> float:
 
 
 def hub_settings(data: Path, port: int):
-    from hub.settings import HubSettings
+    """The bench hub: only the bundled ``everything`` manifest, copied without its rate limit (the bench would hit
+    it: measuring the limiter is not the point)."""
+    import yaml
 
+    from hub.settings import HubSettings
+    from hub.upstreams.registry import BUNDLED_DIR
+
+    manifest = yaml.safe_load((BUNDLED_DIR / "everything" / "manifest.yaml").read_text())
+    manifest.pop("rate", None)
+    cdir = data / "connectors" / "everything"
+    cdir.mkdir(parents=True, exist_ok=True)
+    (cdir / "manifest.yaml").write_text(yaml.safe_dump(manifest))
     return HubSettings.model_validate({
         "server": {"port": port},
         "storage": {"data_dir": str(data)},
-        "connectors": {"enabled": ["everything"], "search_path": [str(NODE_BIN)]},
+        "connectors": {"bundled": False, "dirs": [str(data / "connectors")], "enabled": ["everything"],
+                       "search_path": [str(NODE_BIN)]},
         "limits": {"max_children_per_user": 4, "max_children_total": 256},
         "log": {"level": "WARNING"},
     })
@@ -196,6 +207,8 @@ async def throughput(url: str, tokens: list[str], tool: str, workers: int, secon
                     done += 1
                 else:
                     errors += 1
+                    if errors <= 3:
+                        print(f"error sample: {r.status_code} {r.content[:200]!r}", file=sys.stderr)
 
         t0 = time.perf_counter()
         async with anyio.create_task_group() as tg:
@@ -218,6 +231,53 @@ async def idle_sessions(url: str, token: str, n: int) -> list:
             r = await hc.post(url, json=init, headers=headers)
             sids.append(r.headers.get("mcp-session-id"))
     return sids
+
+
+async def inproc(n: int, pipeline: str) -> dict:
+    """The gateway's own cost, without HTTP: the same pooled upstream session called directly vs. through
+    ``Gateway.call_tool`` (auth already done; pipeline twice, redaction, routing, model validation)."""
+    from types import SimpleNamespace
+
+    import mcp_types as types
+
+    from hub.app import create_app
+    from hub.auth.base import Principal
+    from hub.auth.dev import DevAuthenticator
+    from mcpguard.types import Outcome
+
+    class Pass:
+        def protect(self, message, ctx):
+            return Outcome("forward", message)
+
+    class NoCreds:
+        async def resolve(self, principal, connector, credential):
+            return None
+
+    s = hub_settings(Path(tempfile.mkdtemp()), 0)
+    kw = {"pipeline_factory": (lambda _s: Pass())} if pipeline == "pass" else {}
+    app = create_app(s, authenticator=DevAuthenticator(s), credential_sources={"secret": NoCreds()}, **kw)
+    principal = Principal(user_id="bench@example.com", email="bench@example.com", tenant="dev")
+    ctx = SimpleNamespace(request=SimpleNamespace(scope={"hub.principal": principal}, headers={}),
+                          request_id=1, session=None)
+    params = types.CallToolRequestParams(name="everything__echo", arguments={"message": "x"})
+    out = {}
+    async with app.router.lifespan_context(app):
+        gw, pool = app.state.hub.gateway, app.state.hub.pool
+        async with pool.session(principal, "everything") as inst:
+            await gw._fetch_all(inst, "tools/list")
+            d = await sequential(inst.client, "echo", n)
+        g = []
+        for i in range(n + 20):
+            t = time.perf_counter()
+            r = await gw.call_tool(ctx, params)
+            if r.is_error:
+                raise RuntimeError(f"gateway call failed: {r.content[0].text}")
+            if i >= 20:
+                g.append(time.perf_counter() - t)
+    out["upstream_p50_ms"], out["upstream_p99_ms"] = pct(d, .5), pct(d, .99)
+    out["gateway_p50_ms"], out["gateway_p99_ms"] = pct(g, .5), pct(g, .99)
+    out["added_p50_ms"], out["added_p99_ms"] = pct(g, .5) - pct(d, .5), pct(g, .99) - pct(d, .99)
+    return out
 
 
 def main() -> None:
@@ -265,6 +325,7 @@ def main() -> None:
         tok = auth.mint("bench0@example.com", ttl=3600)
         d = anyio.run(direct, a.calls)
         results["direct"] = {"p50_ms": pct(d, .5), "p99_ms": pct(d, .99)}
+        results["inproc_gateway"] = anyio.run(inproc, a.calls, pipeline)
         for mode in ("legacy", "2026-07-28"):
             f = anyio.run(latency, floor_url, None, "echo", mode, a.calls)
             h = anyio.run(latency, hub_url, tok, "everything__echo", mode, a.calls)

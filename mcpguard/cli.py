@@ -353,6 +353,29 @@ def tokens_reveal(
 # --- end scan, audit, init, status, tokens ----------------------------------------------------------------------
 
 
+# --- demo (owned by the wrapper area; body in mcpguard.demo) -----------------------------------------------------
+
+
+@app.command(
+    help=(
+        "Wrap the real mcp-server-git over a throw-away repository seeded with realistic secrets and personal data "
+        "(author e-mails, an AWS key, a database password, Korean RRNs, phones and cards), drive it with the mcp SDK "
+        "client directly and through `mcpguard wrap`, and show side by side what the server sent and what the client "
+        "received; then verify the audit chain. Local only; exit 0 when nothing seeded reached the client."
+    ),
+)
+def demo(
+    keep: Annotated[bool, typer.Option("--keep", help="Keep the temporary repository, config and audit log.")] = False,
+) -> None:
+    from mcpguard import demo as demo_mod
+
+    try:
+        code = demo_mod.run(keep=keep)
+    except Exception as err:  # noqa: BLE001 - translated at this one boundary
+        _fail(err)
+    raise typer.Exit(code)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point. ``mcpguard wrap`` takes a fast path that skips building the full CLI."""
     args = sys.argv[1:] if argv is None else argv

@@ -37,7 +37,7 @@ AUTHORS = [
 ]
 CUSTOMERS = [
     ("김민준", "850315-1234566", "010-2345-6789", "4539 1488 0343 6467"),
-    ("이서연", "920708-2543213", "010-8765-4321", "3793 545081 62306 7"),
+    ("이서연", "920708-2543213", "010-8765-4321", "5412 7534 5678 9010"),
     ("박지훈", "010101-3123458", "+82 10-5555-0142", "4539-1488-0343-6467"),
 ]
 SEEDED = [AWS_KEY_ID, AWS_SECRET, PG_PASSWORD] + [e for _, e in AUTHORS] + [c[1] for c in CUSTOMERS] + [
@@ -102,14 +102,13 @@ class Run:
     seconds: float = 0.0
 
 
-async def _drive(command: str, args: list[str], todo: list[tuple[str, dict[str, Any]]], errlog: Any) -> Run:
+async def _drive(command: str, args: list[str], todo: list[tuple[str, dict[str, Any]]]) -> Run:
     from mcp import Client, StdioServerParameters
 
     run = Run()
     t0 = time.perf_counter()
     params = StdioServerParameters(command=command, args=args)
     async with Client(params, mode="legacy") as client:
-        client_errlog = errlog  # noqa: F841 - kept for symmetry; stdio errlog is set below
         for name, arguments in todo:
             result = await client.call_tool(name, arguments)
             run.texts.append("\n".join(getattr(c, "text", "") for c in result.content))
@@ -152,7 +151,8 @@ def run(*, keep: bool = False, lines_per_call: int = 12) -> int:
 
     from mcpguard.audit.verify import verify_file
 
-    console = Console(highlight=False)
+    width = shutil.get_terminal_size((120, 40)).columns if sys.stdout.isatty() else 120
+    console = Console(highlight=False, width=max(100, min(width, 160)))
     tmp = Path(tempfile.mkdtemp(prefix="mcpguard-demo-"))
     try:
         repo = seed_repo(tmp / "orders-service")
@@ -170,7 +170,7 @@ def run(*, keep: bool = False, lines_per_call: int = 12) -> int:
         async def both() -> None:
             async with anyio.create_task_group() as tg:
                 async def one(key: str, command: str, args: list[str]) -> None:
-                    results[key] = await _drive(command, args, todo, None)
+                    results[key] = await _drive(command, args, todo)
 
                 tg.start_soon(one, "direct", server[0], server[1:])
                 tg.start_soon(one, "wrapped", mcpguard, wrapped_args)
@@ -179,7 +179,7 @@ def run(*, keep: bool = False, lines_per_call: int = 12) -> int:
         direct, wrapped = results["direct"], results["wrapped"]
 
         table = Table(title="What the server sent vs what the client received", show_lines=True, expand=True)
-        table.add_column("call", style="bold", no_wrap=True, ratio=1)
+        table.add_column("call", style="bold", min_width=8, ratio=1)
         table.add_column("server sent (direct connection)", style="red", ratio=4, overflow="fold")
         table.add_column("client received (through mcpguard wrap)", style="green", ratio=4, overflow="fold")
         for (name, arguments), sent, received in zip(todo, direct.texts, wrapped.texts):
@@ -202,7 +202,7 @@ def run(*, keep: bool = False, lines_per_call: int = 12) -> int:
             for line in audit.read_text(encoding="utf-8").splitlines():
                 for t, n in (json.loads(line).get("counts") or {}).items():
                     counts[t] = counts.get(t, 0) + n
-        console.print(f"\nseeded values the server sent: {len(shown)}/{len(SEEDED)}; reached the wrapped client: "
+        console.print(f"\nseeded sensitive values in what the server sent: {len(shown)}; in what the client received: "
                       + (f"[red]{len(leaked)}[/red]" if leaked else "[green]0[/green]"))
         if counts:
             console.print("protected by type: " + ", ".join(f"{t} ×{n}" for t, n in sorted(counts.items())))

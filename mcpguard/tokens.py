@@ -181,7 +181,7 @@ class SqliteTokenStore:
 class Restored:
     """A token found in a string and what became of it: ``status`` is ``restored`` (``value`` holds the value),
     ``unknown`` (no mapping in this scope: never issued here, issued to another server, or purged) or ``expired``.
-    ``start``/``end`` are the token's offsets in the original string."""
+    ``start``/``end`` are offsets in the *restored* string: of the value when restored, else of the token left as is."""
 
     token: str
     type: str
@@ -271,7 +271,7 @@ class Tokenizer:
         for m in TOKEN_RE.finditer(text):
             status, value = self.lookup(m.group(0), user=user, server=server)
             if value is None:
-                found.append(Restored(m.group(0), m.group(1).lower(), m.start(), m.end(), status))
+                found.append(Restored(m.group(0), m.group(1).lower(), m.start() + shift, m.end() + shift, status))
                 continue
             out.append(text[pos:m.start()])
             out.append(value)

@@ -88,7 +88,7 @@ def decode_verified(token: str, key: Any, *, algorithms: list[str], leeway: int,
         raise InvalidToken("the token could not be decoded", reason="malformed_token") from None
 
 
-def _peek_audience(token: str) -> set[str]:
+def peek_audience(token: str) -> set[str]:
     try:
         aud = jwt.decode(token, options={"verify_signature": False}).get("aud")
     except jwt.PyJWTError:
@@ -133,7 +133,7 @@ class EntraAuthenticator:
             raise InvalidToken("empty bearer token", reason="malformed_token")
         header = check_header(token, ("RS256",))
         # A Graph token can be neither verified nor used by the hub; say so before a confusing signature error.
-        if _peek_audience(token) & GRAPH_AUDIENCES:
+        if peek_audience(token) & GRAPH_AUDIENCES:
             raise InvalidToken("a Microsoft Graph token is not a token for this hub", reason="graph_audience")
         try:
             key = await self.jwks.get_key(header["kid"])

@@ -12,7 +12,9 @@ MSAL's own token cache is replaced by a no-op: the hub keeps the few Entra token
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -27,6 +29,19 @@ class _NoCache(msal.TokenCache):
 
     def add(self, event: dict[str, Any], **kwargs: Any) -> None:  # noqa: D401 - MSAL hook
         return None
+
+
+#: ``error`` value of the results below when Entra could not be reached or answered garbage (not a refusal).
+UNREACHABLE = "entra_unreachable"
+
+
+def _guard(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run an MSAL call; transport or metadata failures become ``{"error": UNREACHABLE}`` so callers can tell a
+    refusal by Entra (which revokes grants) from an outage (which must not)."""
+    try:
+        return fn()
+    except Exception as exc:  # noqa: BLE001 - requests, HostNotAllowed, MSAL's ValueError on bad metadata …
+        return {"error": UNREACHABLE, "error_description": type(exc).__name__}
 
 
 class EntraApp:
@@ -57,8 +72,12 @@ class EntraApp:
             return self._app
 
     async def start(self) -> None:
-        """Build the client now (fetches authority metadata); call from the app's lifespan."""
-        await anyio.to_thread.run_sync(self._build)
+        """Build the client now (fetches authority metadata); call from the app's lifespan. An unreachable authority
+        is logged, not fatal: the client is built on first use instead (sign-ins fail with a clear page meanwhile)."""
+        result = await anyio.to_thread.run_sync(lambda: _guard(lambda: (self._build(), {})[1]))
+        if result.get("error"):
+            logging.getLogger("hub.auth.entra").warning(
+                "Entra authority metadata unavailable at start-up", extra={"reason": result.get("error_description")})
 
     async def initiate_login(self, redirect_uri: str, *, login_hint: str | None = None) -> dict[str, Any]:
         """``initiate_auth_code_flow`` for the hub's own delegated scope (PKCE S256, state and nonce by MSAL),
@@ -71,29 +90,30 @@ class EntraApp:
                 scopes, redirect_uri=redirect_uri, response_mode="form_post", login_hint=login_hint
             )
 
-        return await anyio.to_thread.run_sync(run)
+        return await anyio.to_thread.run_sync(lambda: _guard(run))
 
     async def finish_login(self, flow: dict[str, Any], auth_response: dict[str, str]) -> dict[str, Any]:
         """``acquire_token_by_auth_code_flow``: checks state, exchanges the code with the PKCE verifier, checks the
         id token's nonce, issuer and audience."""
 
         def run() -> dict[str, Any]:
+            app = self._build()
             try:
-                return self._build().acquire_token_by_auth_code_flow(flow, auth_response)
+                return app.acquire_token_by_auth_code_flow(flow, auth_response)
             except ValueError as exc:  # MSAL raises on state/nonce mismatch
                 return {"error": "invalid_state", "error_description": type(exc).__name__}
 
-        return await anyio.to_thread.run_sync(run)
+        return await anyio.to_thread.run_sync(lambda: _guard(run))
 
     async def refresh(self, refresh_token: str) -> dict[str, Any]:
         """Redeem an Entra refresh token: fails (``invalid_grant``) when the user was disabled or deleted."""
         scopes = [self.settings.hub_scope()]
         return await anyio.to_thread.run_sync(
-            lambda: self._build().acquire_token_by_refresh_token(refresh_token, scopes)
+            lambda: _guard(lambda: self._build().acquire_token_by_refresh_token(refresh_token, scopes))
         )
 
     async def on_behalf_of(self, assertion: str, scopes: list[str]) -> dict[str, Any]:
         """OBO (``urn:ietf:params:oauth:grant-type:jwt-bearer``, ``requested_token_use=on_behalf_of``)."""
         return await anyio.to_thread.run_sync(
-            lambda: self._build().acquire_token_on_behalf_of(assertion, list(scopes))
+            lambda: _guard(lambda: self._build().acquire_token_on_behalf_of(assertion, list(scopes)))
         )

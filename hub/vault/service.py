@@ -50,9 +50,9 @@ class VaultService:
         await _run(self.store.delete_user, user_id)
 
     # The admin API's operations
-    async def put(self, principal_tenant: str, user_id: str, connector: str, name: str, value: str,
+    async def put(self, tenant: str, user_id: str, connector: str, name: str, value: str,
                   expires_at: datetime | None) -> tuple[CredentialMeta, bool]:
-        return await _run(self.store.put, tenant=principal_tenant, user_id=user_id, connector=connector, name=name,
+        return await _run(self.store.put, tenant=tenant, user_id=user_id, connector=connector, name=name,
                           value=value, expires_at=expires_at)
 
     async def list(self, tenant: str, user_id: str) -> list[CredentialMeta]:

@@ -21,6 +21,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
+import orjson
+
 GENESIS = "0" * 64
 
 #: Field names that would hold a raw value. Refused at any depth of a record (ValueError), whatever their content.
@@ -34,8 +36,16 @@ RESERVED_FIELDS = frozenset({"seq", "ts", "prev", "hash"})
 
 
 def canonical(obj: Any) -> bytes:
-    """The canonical UTF-8 JSON of ``obj`` (RFC 8785 for the subset records use): sorted keys, no whitespace."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    """The canonical UTF-8 JSON of ``obj`` (RFC 8785 for the subset records use): sorted keys, no whitespace.
+
+    orjson and the stdlib produce the same bytes for record values (both escape only what RFC 8259 requires, with
+    ``\\n``-style short forms and lowercase ``\\u00xx``); the stdlib handles what orjson refuses (integers beyond
+    64 bits)."""
+    try:
+        return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                          allow_nan=False).encode("utf-8")
 
 
 def record_hash(record: Mapping[str, Any]) -> str:
@@ -69,7 +79,12 @@ def _clean(value: Any, top: bool = False) -> Any:
                 raise ValueError(f"audit field {k!r} is forbidden: audit records never hold raw values")
             if top and k in RESERVED_FIELDS:
                 raise ValueError(f"audit field {k!r} is reserved for the hash chain")
-            out[_text(k)] = _clean(v)
+            t = type(v)
+            if t is str:
+                v = v if v.isascii() else _text(v)
+            elif not (t is int or t is bool or v is None):
+                v = _clean(v)
+            out[k if k.isascii() else _text(k)] = v
         return out
     if cls is list or cls is tuple:
         return [_clean(v) for v in value]

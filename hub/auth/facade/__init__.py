@@ -37,7 +37,7 @@ from hub.auth.facade.keys import KeyRing
 from hub.auth.facade.server import Facade
 from hub.auth.facade.store import FacadeStore
 from hub.auth.facade.tokens import FacadeAuthenticator
-from hub.auth.msal_app import EntraApp
+from hub.auth.msal_app import UNREACHABLE, EntraApp
 from mcpguard.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -144,6 +144,8 @@ def assertion_source(facade: Facade) -> Callable[[Principal], Awaitable[str | No
                 return str(held["access_token"])
             if held.get("refresh_token"):
                 result = await facade.entra.refresh(held["refresh_token"])
+                if result.get("error") == UNREACHABLE:
+                    return None  # outage: no OBO token now, the grant stays
                 if "error" in result or not result.get("access_token"):
                     facade.store.revoke_family(family.family_id, "entra_refused")
                     continue
@@ -186,6 +188,7 @@ def seal_key_for(settings: HubSettings) -> bytes:
 def build_auth(settings: HubSettings, **inject: Any) -> Any:
     """The ``facade`` mode's :class:`hub.seams.AuthBundle`. ``inject`` may carry ``entra`` (an :class:`EntraApp`)
     and ``cimd`` (a :class:`CimdResolver`) for tests."""
+    from hub.auth.facade.admin import admin_routes
     from hub.auth.obo import OboCredentialSource
     from hub.seams import AuthBundle, Component, ResourceMetadata
     from hub.vault import make_engine
@@ -212,7 +215,7 @@ def build_auth(settings: HubSettings, **inject: Any) -> Any:
         resource_metadata=ResourceMetadata(authorization_servers=(issuer,), scopes_supported=tuple(fs.scopes)),
         component=Component(
             name="auth.facade",
-            routes=routes(facade),
+            routes=[*routes(facade), *admin_routes(facade, auth, settings.server.prefix)],
             credential_sources={"entra_obo": obo},
             probes=[_KeysLoaded(facade)],
             offboarding=[auth, obo],

@@ -59,26 +59,36 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return sorted({str(info[4][0]) for info in infos})
 
 
-async def pinned_fetch(url: str, address: str, max_bytes: int, timeout: float) -> tuple[int, bytes]:
-    """GET ``url`` connecting to ``address`` (TLS SNI and Host keep the URL's name); stream at most ``max_bytes``."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    ip_host = f"[{address}]" if ":" in address else address
-    target = parts._replace(netloc=f"{ip_host}:{parts.port or 443}").geturl()
-    with anyio.fail_after(timeout):
-        async with httpx2.AsyncClient(timeout=httpx2.Timeout(timeout), follow_redirects=False, trust_env=False) as c:
-            req = c.build_request("GET", target, headers={"Host": parts.netloc, "Accept": "application/json"},
-                                  extensions={"sni_hostname": host})
-            resp = await c.send(req, stream=True)
-            try:
-                body = b""
-                async for chunk in resp.aiter_bytes():
-                    body += chunk
-                    if len(body) > max_bytes:
-                        raise CimdError("client metadata document is too large")
-                return resp.status_code, body
-            finally:
-                await resp.aclose()
+def make_pinned_fetch(*, verify: Any = True) -> Fetcher:
+    """The production fetcher: GET ``url`` connecting to the already-checked ``address``, with TLS SNI, certificate
+    name check and ``Host`` all using the URL's host name, no redirects, at most ``max_bytes`` streamed, and
+    ``timeout`` seconds overall. ``verify`` is httpx's (a CA bundle path or an ``ssl.SSLContext`` in tests)."""
+
+    async def pinned_fetch(url: str, address: str, max_bytes: int, timeout: float) -> tuple[int, bytes]:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        ip_host = f"[{address}]" if ":" in address else address
+        target = parts._replace(netloc=f"{ip_host}:{parts.port or 443}").geturl()
+        with anyio.fail_after(timeout):
+            async with httpx2.AsyncClient(timeout=httpx2.Timeout(timeout), follow_redirects=False, trust_env=False,
+                                          verify=verify) as c:
+                req = c.build_request("GET", target, headers={"Host": parts.netloc, "Accept": "application/json"},
+                                      extensions={"sni_hostname": host})
+                resp = await c.send(req, stream=True)
+                try:
+                    body = b""
+                    async for chunk in resp.aiter_bytes():
+                        body += chunk
+                        if len(body) > max_bytes:
+                            raise CimdError("client metadata document is too large")
+                    return resp.status_code, body
+                finally:
+                    await resp.aclose()
+
+    return pinned_fetch
+
+
+pinned_fetch = make_pinned_fetch()
 
 
 @dataclass(frozen=True)

@@ -262,6 +262,10 @@ class FacadeStore:
                             .values(rotated=True))
             return s.get(RefreshRow, hashed), res.rowcount == 1
 
+    def refresh_row(self, hashed: str) -> RefreshRow | None:
+        with self.session() as s:
+            return s.get(RefreshRow, hashed)
+
     def family_of_refresh(self, hashed: str) -> str | None:
         with self.session() as s:
             row = s.get(RefreshRow, hashed)

@@ -25,7 +25,8 @@ from hub.auth.facade.callback import entra_tokens
 from hub.auth.facade.clients import Client
 from hub.auth.facade.cimd import CimdError
 from hub.auth.facade.server import NO_STORE, Facade
-from hub.auth.facade.store import token_hash
+from hub.auth.facade.store import FamilyRow, token_hash
+from hub.auth.msal_app import UNREACHABLE
 from hub.auth.roles import map_roles
 
 
@@ -99,12 +100,11 @@ async def _authorization_code(facade: Facade, client: Client, form: dict[str, st
 async def _refresh(facade: Facade, client: Client, form: dict[str, str]) -> Response:
     presented = form.get("refresh_token", "")
     hashed = token_hash(presented) if presented else ""
-    family_id = facade.store.family_of_refresh(hashed) if hashed else None
-    family = facade.store.get_family(family_id) if family_id else None
-    if family is None or family.client_id != client.client_id:
+    row = facade.store.refresh_row(hashed) if hashed else None
+    family = facade.store.get_family(row.family_id) if row else None
+    if row is None or family is None or family.client_id != client.client_id:
         return facade.oauth_error("invalid_grant", "unknown refresh token")
-    _row, fresh = facade.store.rotate_refresh(hashed)
-    if not fresh:
+    if row.rotated:
         facade.store.revoke_family(family.family_id, "refresh_reuse")
         facade.stats["reuse"] += 1
         return facade.oauth_error("invalid_grant", "refresh token already used; the grant is revoked")
@@ -119,15 +119,23 @@ async def _refresh(facade: Facade, client: Client, form: dict[str, str]) -> Resp
     if form.get("resource") not in (None, family.resource):
         return facade.oauth_error("invalid_target", "resource does not match the grant")
     if facade.settings.recheck_entra_on_refresh:
+        # Before rotating: an Entra outage must leave the presented token usable for a retry.
         denied = await _recheck_with_entra(facade, family)
         if denied is not None:
             return denied
         family = facade.store.get_family(family.family_id) or family
+    _row, fresh = facade.store.rotate_refresh(hashed)
+    if not fresh:  # a concurrent request rotated it first: treat as reuse
+        facade.store.revoke_family(family.family_id, "refresh_reuse")
+        facade.stats["reuse"] += 1
+        return facade.oauth_error("invalid_grant", "refresh token already used; the grant is revoked")
+    if family.revoked:
+        return facade.oauth_error("invalid_grant", "the grant was revoked")
     facade.stats["refresh"] += 1
     return JSONResponse(facade.issue(family, scopes), headers=NO_STORE)
 
 
-async def _recheck_with_entra(facade: Facade, family) -> Response | None:  # type: ignore[no-untyped-def]
+async def _recheck_with_entra(facade: Facade, family: FamilyRow) -> Response | None:
     """Redeem the family's Entra refresh token; on refusal revoke the family. Updates sealed tokens and roles."""
     context = f"entra-tokens:{family.family_id}"
     held = facade.open_json(family.entra_tokens, context) if family.entra_tokens else {}
@@ -135,6 +143,9 @@ async def _recheck_with_entra(facade: Facade, family) -> Response | None:  # typ
         facade.store.revoke_family(family.family_id, "entra_no_refresh")
         return facade.oauth_error("invalid_grant", "the grant can no longer be re-checked with Microsoft Entra")
     result = await facade.entra.refresh(held["refresh_token"])
+    if result.get("error") == UNREACHABLE:
+        # An outage is not a verdict on the user: keep the grant and the presented refresh token; the client retries.
+        return facade.oauth_error("temporarily_unavailable", "Microsoft Entra is unreachable; try again", 503)
     if "error" in result:
         facade.store.revoke_family(family.family_id, "entra_refused")
         return facade.oauth_error("invalid_grant", "Microsoft Entra no longer accepts this user's sign-in")

@@ -22,7 +22,8 @@ from collections.abc import Callable
 from typing import Any
 
 from hub.auth.base import InvalidToken, Principal, UserNotProvisioned
-from hub.auth.entra import GRAPH_AUDIENCES, _peek_audience, check_header, decode_verified
+from hub.auth.base import ROLES
+from hub.auth.entra import GRAPH_AUDIENCES, check_header, decode_verified, peek_audience
 from hub.auth.facade.keys import KeyRing
 from hub.auth.facade.store import FacadeStore
 
@@ -63,7 +64,7 @@ class FacadeAuthenticator:
         if not token:
             raise InvalidToken("empty bearer token", reason="malformed_token")
         header = check_header(token, (self.keys.alg,))
-        if _peek_audience(token) & GRAPH_AUDIENCES:
+        if peek_audience(token) & GRAPH_AUDIENCES:
             raise InvalidToken("a Microsoft Graph token is not a token for this hub", reason="graph_audience")
         key = self.keys.public_key(header["kid"])
         if key is None:
@@ -85,7 +86,7 @@ class FacadeAuthenticator:
         family = self.store.get_family(fid) if isinstance(fid, str) else None
         if family is None or family.revoked or family.user_id != sub:
             raise UserNotProvisioned("the grant behind this token was revoked", reason="revoked")
-        roles = frozenset(r for r in claims.get("roles", []) if r in ("admin", "manager", "user", "viewer"))
+        roles = frozenset(r for r in claims.get("roles", []) if r in ROLES)
         if not roles:
             raise UserNotProvisioned("the user holds no role on this hub", reason="unknown_user")
         return Principal(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx2
 import pytest
@@ -25,6 +26,7 @@ async def test_admin_api_through_the_hub_app(tmp_path: Path) -> None:
     from hub.app import build_app
     from hub.auth.dev import DevAuthenticator
     from hub.settings import parse_settings
+    from hub.vault import admin_audit_log
 
     settings = parse_settings({
         "server": {"prefix": "/team", "port": 8000},
@@ -34,8 +36,10 @@ async def test_admin_api_through_the_hub_app(tmp_path: Path) -> None:
     mint = DevAuthenticator(settings).mint
     admin = {"authorization": "Bearer " + mint("root@example.com", roles=("admin",))}
     alice = {"authorization": "Bearer " + mint("alice@example.com")}
-    # The admin API does not touch the pipeline; a stand-in keeps this test independent of the detectors.
-    app = build_app(settings, pipeline_factory=lambda _s: object())
+    # The admin API does not touch the pipeline, only its audit log; a stand-in carrying the hub's default audit log
+    # keeps this test independent of the detectors.
+    pipeline = SimpleNamespace(audit=admin_audit_log(settings))
+    app = build_app(settings, pipeline=pipeline)
     async with app.router.lifespan_context(app), httpx2.AsyncClient(
         transport=httpx2.ASGITransport(app=app), base_url="http://127.0.0.1:8000/team/v1"
     ) as c:

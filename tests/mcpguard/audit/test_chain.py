@@ -22,6 +22,15 @@ def test_canonical_json_sorts_keys_without_whitespace():
     assert canonical({"b": 1, "a": [True, None, "é\n"]}) == '{"a":[true,null,"é\\n"],"b":1}'.encode()
 
 
+@pytest.mark.parametrize("obj", [
+    {"s": "é\n\t\x01\x7f\u2028/\\\"한"},
+    {"big": 2 ** 70, "neg": -5, "nested": {"b": [True, None], "a": "\x1f"}},
+])
+def test_canonical_bytes_do_not_depend_on_the_encoder(obj):
+    # orjson (fast path) and the stdlib (fallback) must agree byte for byte, or old records stop verifying.
+    assert canonical(obj) == json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def test_hash_is_sha256_of_canonical_body():
     rec = build_record(GENESIS, 0, "t", {"kind": "x"})
     body = {k: v for k, v in rec.items() if k != "hash"}

@@ -128,3 +128,47 @@ def wait_until(predicate, timeout: float = 5.0, interval: float = 0.02) -> bool:
             return True
         time.sleep(interval)
     return predicate()
+
+
+# --- helpers for the e2e tests (real servers, real SDK client, real `mcpguard wrap`) ---------------------------
+
+
+def write_config(tmp: Path, extra: str = "") -> Path:
+    """A mcpguard.toml keeping keys, audit log and pins inside ``tmp``; returns its path."""
+    cfg = tmp / "mcpguard.toml"
+    cfg.write_text(
+        f'[keys]\ndir = "{tmp / "keys"}"\n[tokens]\nstore = "memory"\n[audit]\npath = "{tmp / "audit.jsonl"}"\n'
+        f'[tools]\npins_path = "{tmp / "pins.json"}"\n' + extra
+    )
+    return cfg
+
+
+def wrap_params(config: Path, server: list[str], *, env: dict[str, str] | None = None, name: str | None = None):
+    """``StdioServerParameters`` running ``mcpguard wrap --config CONFIG -- SERVER…``."""
+    from mcp import StdioServerParameters
+
+    mcpguard = str(Path(sys.executable).parent / "mcpguard")
+    args = ["wrap", "--config", str(config)] + (["--name", name] if name else []) + ["--"] + list(server)
+    return StdioServerParameters(command=mcpguard, args=args, env=env)
+
+
+def audit_verify(path: Path) -> subprocess.CompletedProcess:
+    """Run ``mcpguard audit verify PATH``."""
+    mcpguard = str(Path(sys.executable).parent / "mcpguard")
+    return subprocess.run([mcpguard, "audit", "verify", str(path)], capture_output=True, text=True, timeout=60)
+
+
+def texts(result) -> str:
+    """All text (and resource text/blob) of a CallToolResult, joined."""
+    out = []
+    for c in result.content:
+        for attr in ("text", "data"):
+            v = getattr(c, attr, None)
+            if isinstance(v, str):
+                out.append(v)
+        res = getattr(c, "resource", None)
+        if res is not None:
+            out.append(getattr(res, "text", None) or getattr(res, "blob", "") or "")
+    if getattr(result, "structured_content", None):
+        out.append(json.dumps(result.structured_content))
+    return "\n".join(out)

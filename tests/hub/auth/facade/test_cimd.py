@@ -1,13 +1,23 @@
-"""``hub.auth.facade.cimd``: SSRF guards and document rules, with injected resolver and fetcher."""
+"""``hub.auth.facade.cimd``: SSRF guards and document rules with an injected resolver and fetcher, then the
+production (pinned) fetcher over real TLS on loopback."""
 
 from __future__ import annotations
 
+import datetime
 import json
+import ssl
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.routing import Route
 
 from hub.auth.config import CimdSettings
-from hub.auth.facade.cimd import CimdError, CimdResolver, _public
+from hub.auth.facade.cimd import CimdError, CimdResolver, _public, make_pinned_fetch
 
 pytestmark = pytest.mark.anyio
 URL = "https://client.example/app/metadata.json"
@@ -111,3 +121,83 @@ async def test_disabled():
     r = CimdResolver(CimdSettings(enabled=False), resolver=resolver_for(["93.184.216.34"]), fetch=fetcher())
     with pytest.raises(CimdError):
         await r.get(URL)
+
+
+# --- the production fetcher over real TLS on loopback -------------------------------------------------------------
+
+
+def _self_signed(tmp_path, name: str) -> tuple[str, str]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / f"{name}.crt", tmp_path / f"{name}.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory):
+    import socket
+    import threading
+    import time as _time
+
+    import uvicorn
+
+    tmp = tmp_path_factory.mktemp("tls")
+    cert, key = _self_signed(tmp, "client.example")
+    seen_hosts: list[str] = []
+
+    async def doc(request):
+        seen_hosts.append(request.headers.get("host", ""))
+        port = request.url.port
+        return JSONResponse({**DOC, "client_id": f"https://client.example:{port}/app/metadata.json"})
+
+    async def moved(request):
+        return RedirectResponse("https://169.254.169.254/latest/meta-data", status_code=302)
+
+    app = Starlette(routes=[Route("/app/metadata.json", doc), Route("/moved.json", moved)])
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, ssl_certfile=cert, ssl_keyfile=key, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        _time.sleep(0.01)
+    ctx = ssl.create_default_context(cafile=cert)
+    yield port, ctx, seen_hosts
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+async def test_pinned_fetch_keeps_name_for_tls_and_host(tls_server):
+    port, ctx, seen = tls_server
+    url = f"https://client.example:{port}/app/metadata.json"
+    r = CimdResolver(CimdSettings(test_allow_hosts=["client.example"]), resolver=resolver_for(["127.0.0.1"]),
+                     fetch=make_pinned_fetch(verify=ctx))
+    doc = await r.get(url)
+    assert doc.client_id == url and seen[-1] == f"client.example:{port}"
+
+
+async def test_pinned_fetch_checks_certificate_name(tls_server):
+    port, ctx, _ = tls_server
+    r = CimdResolver(CimdSettings(test_allow_hosts=["other.example"]), resolver=resolver_for(["127.0.0.1"]),
+                     fetch=make_pinned_fetch(verify=ctx))
+    with pytest.raises(CimdError, match="fetch failed"):
+        await r.get(f"https://other.example:{port}/app/metadata.json")
+
+
+async def test_pinned_fetch_does_not_follow_redirects(tls_server):
+    port, ctx, _ = tls_server
+    r = CimdResolver(CimdSettings(test_allow_hosts=["client.example"]), resolver=resolver_for(["127.0.0.1"]),
+                     fetch=make_pinned_fetch(verify=ctx))
+    with pytest.raises(CimdError, match="redirect"):
+        await r.get(f"https://client.example:{port}/moved.json")

@@ -170,3 +170,24 @@ async def test_disabled_in_entra_loses_access_on_refresh(facade_hub, mock_entra)
     r = await token_post(facade_hub, {"grant_type": "refresh_token", "refresh_token": storage.tokens.refresh_token,
                                       "client_id": storage.client_info.client_id})
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+
+
+async def test_entra_outage_keeps_the_grant(facade_hub, mock_entra):
+    """An unreachable Entra at refresh time answers 503 and neither rotates nor revokes: the retry succeeds."""
+    storage = Memory()
+    await call_time(facade_hub, provider(facade_hub, Browser(facade_hub.entra_url, "carol@example.com"), storage))
+    data = {"grant_type": "refresh_token", "refresh_token": storage.tokens.refresh_token,
+            "client_id": storage.client_info.client_id}
+    entra = facade_hub.facade.entra
+
+    async def down(_rt):
+        return {"error": "entra_unreachable", "error_description": "ConnectError"}
+
+    real, entra.refresh = entra.refresh, down
+    try:
+        r = await token_post(facade_hub, data)
+    finally:
+        entra.refresh = real
+    assert r.status_code == 503 and r.json()["error"] == "temporarily_unavailable"
+    r = await token_post(facade_hub, data)
+    assert r.status_code == 200, r.text
