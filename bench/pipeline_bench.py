@@ -106,6 +106,21 @@ def main() -> None:
                "params": {"name": "q", "arguments": {"sql": " OR ".join(f"email = '{t}'" for t in tokens)}}}
         print(f"{label} restore {len(tokens)} tokens in a request: {timeit(lambda: real.protect(req, c2s), 200) * 1e3:.3f} ms")
 
+        from mcpguard.tokens import MemoryTokenStore, SqliteTokenStore, Tokenizer
+
+        for store_name, store in (("memory", MemoryTokenStore()), ("sqlite", SqliteTokenStore(Path(d) / "t.db"))):
+            tk = Tokenizer(store, keys)
+            n = 500
+            t = time.perf_counter()
+            for i in range(n):
+                tk.issue(f"user{i}@corp.io", "email", user="u", server="s")
+            new = (time.perf_counter() - t) / n
+            t = time.perf_counter()
+            for i in range(n):
+                tk.issue(f"user{i}@corp.io", "email", user="u", server="s")
+            again = (time.perf_counter() - t) / n
+            print(f"token issue ({store_name} store): new value {new * 1e6:.0f} us, seen value {again * 1e6:.0f} us")
+
         log = AuditLog(Path(d) / "b.jsonl")
         fields = {"direction": "server_to_client", "counts": {"email": 2}, "rules": ["r"],
                   "findings": [{"type": "email", "path": "/result/x", "fp": "0" * 16}] * 2}

@@ -10,7 +10,9 @@ suffixed, root) served without a token, ``resource`` equal to the URL; the autho
 Entra, with the warning that claude.ai cannot use Entra directly); JWKS reachable and holding public signing keys
 only; the 401 challenge (``WWW-Authenticate: Bearer resource_metadata=…`` that resolves) and the JSON reason body
 for a missing and a fake token; a token in the query string refused; a foreign ``Host`` refused (DNS-rebinding
-allowlist); https outside loopback. Nothing here sends a real credential.
+allowlist); https outside loopback. Without ``--token-env`` nothing here sends a real credential; with it, the
+token (read from the named environment variable, never argv) opens an MCP session and the tool names are checked
+against claude.ai's rule ``^[a-zA-Z0-9_-]{1,64}$``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 from urllib.parse import urlsplit
 
 import httpx2
@@ -71,8 +73,10 @@ def _is_loopback(host: str) -> bool:
     return host in ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
-async def run_doctor(url: str, *, client: httpx2.AsyncClient | None = None, timeout: float = 10.0) -> Report:
-    """Run every check against the MCP endpoint ``url``; never raises for a broken hub (that is a FAIL)."""
+async def run_doctor(url: str, *, client: httpx2.AsyncClient | None = None, timeout: float = 10.0,
+                     token: str | None = None) -> Report:
+    """Run every check against the MCP endpoint ``url``; never raises for a broken hub (that is a FAIL). With a
+    ``token`` (a real access token for the hub) it also lists the tools as a client would and checks their names."""
     report = Report(url)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -85,6 +89,8 @@ async def run_doctor(url: str, *, client: httpx2.AsyncClient | None = None, time
     client = client or httpx2.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False)
     try:
         await _checks(report, client, url.rstrip("/"), origin, path, prefix, parts.hostname or "")
+        if token:
+            await _authenticated(report, url.rstrip("/"), token, timeout)
     finally:
         if own:
             await client.aclose()
@@ -188,6 +194,29 @@ async def _checks(report: Report, client: httpx2.AsyncClient, url: str, origin: 
                    + ("" if refused else " (the hub accepted a Host it should not: DNS-rebinding protection is off)"))
 
 
+#: claude.ai accepts tool names matching this only (no dots).
+TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+
+
+async def _authenticated(report: Report, url: str, token: str, timeout: float) -> None:
+    """With a real token: connect as an MCP client, list the tools, check their names."""
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    try:
+        async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=timeout,
+                                      trust_env=False) as http:
+            async with Client(streamable_http_client(url, http_client=http)) as mcp_client:
+                tools = (await mcp_client.list_tools()).tools
+    except Exception as exc:  # noqa: BLE001 - any failure here is the finding; the token is never printed
+        report.add("tools/list", False, f"authenticated MCP session failed: {type(exc).__name__}")
+        return
+    bad = [t.name for t in tools if not TOOL_NAME.match(t.name)]
+    report.add("tools/list", bool(tools) and not bad,
+               f"{len(tools)} tool(s)" + (f"; names claude.ai refuses: {bad[:5]}" if bad else "")
+               + ("" if tools else "; no tools: check connector grants and credentials"))
+
+
 def _check_body(report: Report, name: str, r: httpx2.Response, code: str) -> None:
     if r.status_code != 401:
         return
@@ -259,12 +288,23 @@ def doctor_command(
     url: Annotated[str, typer.Argument(help="The hub's MCP endpoint as users add it, e.g. https://hub.example.com/mcp")],
     json_output: Annotated[bool, typer.Option("--json", help="Print the checks as JSON.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="Per-request timeout in seconds.")] = 10.0,
+    token_env: Annotated[Optional[str], typer.Option(
+        "--token-env", help="Name of an environment variable holding a real access token: also list the tools "
+        "as a client would (the token never goes on the command line).")] = None,
 ) -> None:
     """Check a running hub from the outside (health, RFC 9728/8414 metadata, 401 challenge and reason bodies, JWKS,
     Host allowlist); prints what is wrong and exits 1 when a check fails."""
     import anyio
 
-    report = anyio.run(lambda: run_doctor(url, timeout=timeout))
+    import os
+
+    token = None
+    if token_env:
+        token = os.environ.get(token_env, "").strip()
+        if not token:
+            typer.echo(f"mcpguard hub doctor: environment variable {token_env} is empty or unset", err=True)
+            raise typer.Exit(2)
+    report = anyio.run(lambda: run_doctor(url, timeout=timeout, token=token))
     typer.echo(report.as_json() if json_output else report.render())
     if report.failed:
         raise typer.Exit(1)

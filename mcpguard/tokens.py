@@ -64,6 +64,9 @@ class TokenRecord:
 class TokenStore(Protocol):
     """Where sealed token mappings live. Implementations must be safe to call from several threads.
 
+    Optional: ``issued_elsewhere(user, token, *, now) -> bool`` lets the tokenizer report a token issued for another
+    server as ``foreign`` rather than ``unknown``.
+
     ``put`` inserts or, for an existing ``(user, server, token)``, keeps the stored ciphertext and extends
     ``expires_at`` to the later of the two. ``get`` returns the record or None (expired records may be returned; the
     caller checks). ``purge(now=t)`` deletes records with ``expires_at <= t``; ``purge(now=None)`` deletes all.
@@ -107,6 +110,12 @@ class MemoryTokenStore:
         with self._lock:
             return self._rows.get((user, server, token))
 
+    def issued_elsewhere(self, user: str, token: str, *, now: float) -> bool:
+        """True when ``token`` is a live mapping of ``user`` under any server (optional :class:`TokenStore` extra,
+        used to tell a foreign token from an unknown one)."""
+        with self._lock:
+            return any(u == user and t == token and r.expires_at > now for (u, _, t), r in self._rows.items())
+
     def purge(self, *, now: float | None) -> int:
         """Delete expired records (``now`` given) or all (``now=None``)."""
         with self._lock:
@@ -132,6 +141,7 @@ class SqliteTokenStore:
         PRIMARY KEY (user, server, token)
     );
     CREATE INDEX IF NOT EXISTS tokens_expiry ON tokens (expires_at);
+    CREATE INDEX IF NOT EXISTS tokens_user_token ON tokens (user, token);
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -142,6 +152,9 @@ class SqliteTokenStore:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10.0, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL: a commit is not fsynced (a power cut may lose the last mappings, never corrupt the file);
+        # FULL would cost a disk flush for every new token, milliseconds each.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(self.SCHEMA)
 
     def put(self, record: TokenRecord) -> None:
@@ -162,6 +175,13 @@ class SqliteTokenStore:
                 "WHERE user = ? AND server = ? AND token = ?", (user, server, token)).fetchone()
         return None if row is None else TokenRecord(*row)
 
+    def issued_elsewhere(self, user: str, token: str, *, now: float) -> bool:
+        """True when ``token`` is a live mapping of ``user`` under any server (see :class:`MemoryTokenStore`)."""
+        with self._lock:
+            row = self._db.execute("SELECT 1 FROM tokens WHERE user = ? AND token = ? AND expires_at > ? LIMIT 1",
+                                   (user, token, now)).fetchone()
+        return row is not None
+
     def purge(self, *, now: float | None) -> int:
         """Delete expired records (``now`` given) or all (``now=None``)."""
         with self._lock:
@@ -180,7 +200,8 @@ class SqliteTokenStore:
 @dataclass(frozen=True, slots=True)
 class Restored:
     """A token found in a string and what became of it: ``status`` is ``restored`` (``value`` holds the value),
-    ``unknown`` (no mapping in this scope: never issued here, issued to another server, or purged) or ``expired``.
+    ``foreign`` (issued to this user for another server), ``unknown`` (never issued in this scope, or purged) or
+    ``expired``.
     ``start``/``end`` are offsets in the *restored* string: of the value when restored, else of the token left as is."""
 
     token: str
@@ -251,11 +272,16 @@ class Tokenizer:
         raise TokenError("could not derive a collision-free token id")
 
     def lookup(self, token: str, *, user: str, server: str) -> tuple[str, str | None]:
-        """``(status, value)`` for one token string in scope: ``("restored", value)``, ``("unknown", None)`` or
-        ``("expired", None)``. A record that fails to open (tampered or moved) raises :class:`CryptoError`."""
+        """``(status, value)`` for one token string in scope: ``("restored", value)``, ``("foreign", None)`` (a live
+        token of this user for another server, when the store can tell), ``("unknown", None)`` or ``("expired", None)``. A record that fails to open (tampered or moved) raises :class:`CryptoError`."""
         server = self.scope_server(server)
         record = self.store.get(user, server, token)
         if record is None:
+            # A token of this user issued for another server: someone is carrying data across servers (a prompt
+            # injection trying to exfiltrate, or a confused model). Worth its own audit count.
+            elsewhere = getattr(self.store, "issued_elsewhere", None)
+            if callable(elsewhere) and elsewhere(user, token, now=self.clock()):
+                return "foreign", None
             return "unknown", None
         if record.expires_at <= self.clock():
             return "expired", None

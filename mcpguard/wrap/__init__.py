@@ -1,8 +1,8 @@
 """``mcpguard wrap``: run a stdio MCP server behind the protection pipeline.
 
 :func:`main` is the whole command. Start-up is ordered for latency, because editors spawn the wrapper every time they
-start: read the TOML (no pydantic yet), spawn the child with a scrubbed environment, then — while the child boots —
-validate the config and build the pipeline (detection engine, keys, audit log), then pump frames. Nothing here
+start: read the TOML (no pydantic yet), spawn the child with a scrubbed environment (with only ``subprocess``
+imported), then — while the child boots — import asyncio, validate the config and build the pipeline (detection engine, keys, audit log), then pump frames. Nothing here
 imports typer, rich or the mcp SDK.
 
 Submodules: :mod:`.session` (the pumps and lifecycle), :mod:`.child` (process and shutdown), :mod:`.env` (the child
@@ -12,13 +12,8 @@ environment), :mod:`.inflight` (open requests), :mod:`.stderr` (the stderr filte
 
 from __future__ import annotations
 
-import asyncio
-import os
 from collections.abc import Sequence
-
-from mcpguard.jsonrpc.framing import Limits
-from mcpguard.wrap.session import Prepared, Wrapper
-from mcpguard.wrap.settings import check_against, read_raw, resolve_path, spawn_settings
+from typing import Any
 
 
 def main(
@@ -36,10 +31,27 @@ def main(
     Raises :class:`mcpguard.errors.ConfigError` before spawning anything when the config file is unreadable, is not
     TOML or has a ``[wrap]`` value of the wrong type.
     """
+    import os
+
+    from mcpguard.wrap.child import spawn_failed, start
+    from mcpguard.wrap.env import child_env
+    from mcpguard.wrap.settings import check_against, read_raw, resolve_path, spawn_settings
+
     argv = list(argv)
     path = resolve_path(config_path, os.environ)
     raw = read_raw(path)
     spawn = spawn_settings(raw, stderr_override=stderr_mode)
+    # The child starts before asyncio, pydantic and the detection engine are imported: it boots meanwhile.
+    try:
+        popen = start(argv, child_env(os.environ, passthrough=spawn.env_passthrough, extra=spawn.env),
+                      stderr_mode=spawn.stderr)
+    except OSError as exc:
+        return spawn_failed(exc)
+
+    import asyncio
+
+    from mcpguard.jsonrpc.framing import Limits
+    from mcpguard.wrap.session import Prepared, Wrapper
 
     def prepare() -> Prepared:
         from mcpguard.config import parse_config
@@ -65,7 +77,7 @@ def main(
         )
 
     wrapper = Wrapper(argv, spawn_settings=spawn, server=name or spawn.name or "default", prepare=prepare,
-                      environ=os.environ)
+                      environ=os.environ, popen=popen)
     try:
         return asyncio.run(wrapper.run())
     finally:
@@ -75,6 +87,14 @@ def main(
                 os.set_blocking(fd, True)
             except OSError:
                 pass
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Prepared", "Wrapper"):
+        from mcpguard.wrap import session
+
+        return getattr(session, name)
+    raise AttributeError(name)
 
 
 __all__ = ["Prepared", "Wrapper", "main"]

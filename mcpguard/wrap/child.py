@@ -1,64 +1,113 @@
 """The child MCP server process: spawn (argv only, own session), exit notification, and group shutdown.
 
+:func:`start` is synchronous and needs only ``subprocess``: the wrapper calls it before importing asyncio, pydantic
+or the detection engine, so the server starts booting at once. :meth:`Child.attach` then connects its pipes to the
+event loop and watches for its exit through a pidfd (Linux ≥ 5.3; a waiter thread elsewhere). The exit is noticed
+as soon as it happens, even when a grandchild still holds the pipes open (``Process.wait()`` on Python 3.11 would
+wait for pipe EOF too).
+
 Shutdown follows the MCP lifecycle spec (2025-11-25, "Lifecycle › Shutdown › stdio"): close the child's stdin, wait,
 SIGTERM, wait, SIGKILL — sent to the whole process group, so grandchildren (``npx`` → ``node``, ``uv`` → ``python``)
 die too. ``start_new_session=True`` makes the child a group leader and keeps the terminal's Ctrl-C away from it (the
 wrapper decides when it stops).
-
-Exit notification comes from ``process_exited`` rather than ``Process.wait()``: on Python 3.11 ``wait()`` also waits
-for pipe EOF, and a grandchild holding the pipes open would make a dead server look alive.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from mcpguard.wrap.streams import CHUNK
+
+def start(argv: Sequence[str], env: Mapping[str, str], *, stderr_mode: str, cwd: str | None = None) -> subprocess.Popen:
+    """Start ``argv`` (no shell) with exactly ``env``, stdin/stdout piped, in a new session.
+
+    ``stderr_mode``: ``filter`` pipes stderr to the wrapper, ``drop`` sends it to /dev/null, ``inherit`` shares the
+    wrapper's stderr. Raises ``OSError`` when the program cannot be started.
+    """
+    stderr = {"filter": subprocess.PIPE, "drop": subprocess.DEVNULL, "inherit": None}[stderr_mode]
+    return subprocess.Popen(
+        list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=dict(env), cwd=cwd,
+        start_new_session=True, close_fds=True, bufsize=0,
+    )
 
 
-class _ChildProtocol(asyncio.subprocess.SubprocessStreamProtocol):
-    def __init__(self, limit: int, loop: asyncio.AbstractEventLoop, exited: asyncio.Event) -> None:
-        super().__init__(limit=limit, loop=loop)
-        self._exited_event = exited
-
-    def process_exited(self) -> None:
-        super().process_exited()
-        self._exited_event.set()
+def spawn_failed(exc: OSError, fd: int = 2) -> int:
+    """Report a failed start on ``fd`` and return the exit status (127 not found, 126 otherwise). Never prints argv:
+    it may hold credentials; the OS reason is value-free."""
+    try:
+        os.write(fd, f"mcpguard: cannot start the server program ({exc.strerror or type(exc).__name__})\n".encode())
+    except OSError:
+        pass
+    return 127 if isinstance(exc, FileNotFoundError) else 126
 
 
 class Child:
-    """A spawned server. ``stdin``/``stdout`` are asyncio streams; ``stderr`` is a stream only in ``filter`` mode.
-    :attr:`exited` is set as soon as the process ends; :attr:`returncode` then holds its status."""
+    """A started server. After :meth:`attach`: ``stdin`` is a :class:`~mcpguard.wrap.streams.ByteSink`,
+    ``read_stdout``/``read_stderr`` return chunks (``b""`` at EOF; ``read_stderr`` is None unless stderr is piped),
+    and :attr:`exited` is set as soon as the process ends, with :attr:`returncode` holding its status."""
 
-    def __init__(self, proc: asyncio.subprocess.Process, exited: asyncio.Event) -> None:
-        self.proc = proc
-        self.pid = proc.pid
-        self.exited = exited
-        self.stdin = proc.stdin
-        self.stdout = proc.stdout
-        self.stderr = proc.stderr
+    def __init__(self, popen: subprocess.Popen) -> None:
+        self.popen = popen
+        self.pid = popen.pid
+        self.exited: Any = None
+        self.stdin: Any = None
+        self.read_stdout: Any = None
+        self.read_stderr: Any = None
+
+    async def attach(self) -> None:
+        """Connect the pipes to the running event loop and start watching for the exit."""
+        import asyncio
+        import threading
+
+        from mcpguard.wrap.streams import ByteSink, open_reader
+
+        loop = asyncio.get_running_loop()
+        self.exited = asyncio.Event()
+        try:
+            pidfd = os.pidfd_open(self.pid)
+        except (AttributeError, OSError):
+            # No pidfd: one daemon thread blocks in waitpid for us.
+            def wait() -> None:
+                self.popen.wait()
+                loop.call_soon_threadsafe(self.exited.set)
+
+            threading.Thread(target=wait, name="mcpguard-child-wait", daemon=True).start()
+        else:
+            def on_exit() -> None:
+                if self.popen.poll() is None:
+                    return  # not yet reapable; the pidfd stays readable and we are called again
+                loop.remove_reader(pidfd)
+                os.close(pidfd)
+                self.exited.set()
+
+            loop.add_reader(pidfd, on_exit)
+        assert self.popen.stdin is not None and self.popen.stdout is not None
+        self.stdin = ByteSink(self.popen.stdin.fileno(), fileobj=self.popen.stdin)
+        await self.stdin.open()
+        self.read_stdout = await open_reader(self.popen.stdout.fileno(), fileobj=self.popen.stdout)
+        if self.popen.stderr is not None:
+            self.read_stderr = await open_reader(self.popen.stderr.fileno(), fileobj=self.popen.stderr)
 
     @property
     def returncode(self) -> int | None:
-        return self.proc.returncode
+        return self.popen.returncode
 
     def close_stdin(self) -> None:
-        """Close the child's stdin (the first step of shutdown); idempotent."""
-        if self.stdin is not None and not self.stdin.is_closing():
+        """Close the child's stdin once queued frames are written (the first step of shutdown); idempotent."""
+        if self.stdin is not None:
             self.stdin.close()
+        elif self.popen.stdin is not None:
+            self.popen.stdin.close()
 
     def signal_group(self, sig: int) -> bool:
         """Send ``sig`` to the child's process group; False when no member is left."""
         try:
             os.killpg(self.pid, sig)
             return True
-        except ProcessLookupError:
-            return False
-        except PermissionError:
+        except (ProcessLookupError, PermissionError):
             return False
 
     def group_alive(self) -> bool:
@@ -67,6 +116,8 @@ class Child:
 
     async def wait_exited(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for the child to exit; True when it has."""
+        import asyncio
+
         if self.exited.is_set():
             return True
         try:
@@ -75,19 +126,10 @@ class Child:
         except asyncio.TimeoutError:
             return False
 
-    async def stop(self, grace: float) -> None:
-        """Shut the child down: close stdin, wait ``grace`` s, SIGTERM the group, wait ``grace`` s, SIGKILL it."""
-        self.close_stdin()
-        if await self.wait_exited(grace):
-            return
-        self.signal_group(signal.SIGTERM)
-        if await self.wait_exited(grace):
-            return
-        self.signal_group(signal.SIGKILL)
-        await self.wait_exited(5.0)
-
     async def reap_group(self, grace: float) -> None:
         """After the child exited: terminate whatever is left of its group (orphaned grandchildren)."""
+        import asyncio
+
         if not self.group_alive():
             return
         self.signal_group(signal.SIGTERM)
@@ -97,32 +139,6 @@ class Child:
         while self.group_alive() and loop.time() < deadline:
             await asyncio.sleep(0.02)
         self.signal_group(signal.SIGKILL)
-
-
-async def spawn(
-    argv: Sequence[str], env: Mapping[str, str], *, stderr_mode: str, cwd: str | None = None
-) -> Child:
-    """Start ``argv`` (no shell) with exactly ``env``, stdin/stdout piped, in a new session.
-
-    ``stderr_mode``: ``filter`` pipes stderr to the wrapper, ``drop`` sends it to /dev/null, ``inherit`` shares the
-    wrapper's stderr. Raises ``OSError`` when the program cannot be started.
-    """
-    loop = asyncio.get_running_loop()
-    exited = asyncio.Event()
-    stderr = {"filter": subprocess.PIPE, "drop": subprocess.DEVNULL, "inherit": None}[stderr_mode]
-    transport, protocol = await loop.subprocess_exec(
-        lambda: _ChildProtocol(CHUNK, loop, exited),
-        *argv,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=stderr,
-        env=dict(env),
-        cwd=cwd,
-        start_new_session=True,
-        close_fds=True,
-    )
-    proc = asyncio.subprocess.Process(transport, protocol, loop)
-    return Child(proc, exited)
 
 
 def exit_status(returncode: int | None) -> int:
@@ -135,4 +151,4 @@ def exit_status(returncode: int | None) -> int:
     return returncode
 
 
-__all__ = ["Child", "exit_status", "spawn"]
+__all__ = ["Child", "exit_status", "spawn_failed", "start"]

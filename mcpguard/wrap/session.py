@@ -35,12 +35,12 @@ from mcpguard.jsonrpc.framing import (
     oversize_error,
 )
 from mcpguard.types import Context, Direction, Outcome
-from mcpguard.wrap.child import Child, exit_status, spawn
+from mcpguard.wrap.child import Child, exit_status, spawn_failed, start
 from mcpguard.wrap.env import child_env
 from mcpguard.wrap.inflight import InFlight, Pending
 from mcpguard.wrap.settings import SpawnSettings
 from mcpguard.wrap.stderr import LineCutter, decode_piece
-from mcpguard.wrap.streams import CHUNK, ByteSink, open_reader
+from mcpguard.wrap.streams import ByteSink, open_reader
 
 C2S = Direction.CLIENT_TO_SERVER
 S2C = Direction.SERVER_TO_CLIENT
@@ -119,7 +119,8 @@ class Wrapper:
     ``spawn_settings`` gives the stderr mode and child environment; ``server`` names the server in contexts;
     ``prepare`` (called once, after the child is spawned) validates the config and builds the pipeline, raising
     :class:`MCPGuardError` on failure; ``environ`` is the wrapper's environment (scrubbed for the child).
-    ``client_in``/``client_out``/``diag_fd`` are the client's pipes and the wrapper's stderr.
+    ``client_in``/``client_out``/``diag_fd`` are the client's pipes and the wrapper's stderr. ``popen`` is the child
+    when the caller already started it (:func:`mcpguard.wrap.child.start`, before the heavy imports).
     """
 
     def __init__(
@@ -134,6 +135,7 @@ class Wrapper:
         client_out: int = 1,
         diag_fd: int = 2,
         cwd: str | None = None,
+        popen: Any = None,
     ) -> None:
         self.argv = list(argv)
         self.spawn_settings = spawn_settings
@@ -144,6 +146,7 @@ class Wrapper:
         self.client_out = client_out
         self.diag_fd = diag_fd
         self.cwd = cwd
+        self.popen = popen
         self.note = Notices(diag_fd)
         self.client_inflight = InFlight()
         self.server_inflight = InFlight()
@@ -167,14 +170,15 @@ class Wrapper:
         loop.set_exception_handler(self._loop_error)
         self._client_done = asyncio.Event()
         self._escalate = asyncio.Event()
-        env = child_env(self.environ, passthrough=self.spawn_settings.env_passthrough,
-                        extra=self.spawn_settings.env)
-        try:
-            self.child = await spawn(self.argv, env, stderr_mode=self.spawn_settings.stderr, cwd=self.cwd)
-        except OSError as exc:
-            # Never print argv: it may hold credentials. The OS reason is value-free.
-            self.note("spawn", f"cannot start the server program ({exc.strerror or type(exc).__name__})")
-            return 127 if isinstance(exc, FileNotFoundError) else 126
+        if self.popen is None:
+            env = child_env(self.environ, passthrough=self.spawn_settings.env_passthrough,
+                            extra=self.spawn_settings.env)
+            try:
+                self.popen = start(self.argv, env, stderr_mode=self.spawn_settings.stderr, cwd=self.cwd)
+            except OSError as exc:
+                return spawn_failed(exc, self.diag_fd)
+        self.child = Child(self.popen)
+        await self.child.attach()
         child = self.child
         tasks: list[asyncio.Task[Any]] = []
         try:
@@ -201,7 +205,7 @@ class Wrapper:
             child_task = asyncio.create_task(self._child_pump())
             tasks = [client_task, child_task]
             stderr_task = None
-            if child.stderr is not None:
+            if child.read_stderr is not None:
                 stderr_task = asyncio.create_task(self._stderr_pump())
                 tasks.append(stderr_task)
             exited = asyncio.create_task(child.exited.wait())
@@ -294,14 +298,10 @@ class Wrapper:
         if self._to_child:
             data = b"".join(self._to_child)
             self._to_child = []
-            stdin = self.child.stdin if self.child is not None else None
-            if stdin is None or stdin.is_closing() or self.child.exited.is_set():
-                return
-            try:
-                stdin.write(data)
-                await stdin.drain()
-            except (ConnectionError, OSError):
-                pass  # the child is gone; its exit answers the open requests
+            child = self.child
+            if child is None or child.stdin is None or child.stdin.closed or child.exited.is_set():
+                return  # the child is gone; its exit answers the open requests
+            await child.stdin.write(data)
 
     async def _client_pump(self) -> None:
         assert self._client_done is not None
@@ -322,11 +322,11 @@ class Wrapper:
             self._client_done.set()
 
     async def _child_pump(self) -> None:
-        assert self.child is not None and self.child.stdout is not None
-        stdout = self.child.stdout
+        assert self.child is not None
+        read = self.child.read_stdout
         splitter = LineSplitter(self.limits.max_frame_bytes)
         while True:
-            chunk = await stdout.read(CHUNK)
+            chunk = await read()
             if not chunk:
                 break
             for item in splitter.feed(chunk):
@@ -337,11 +337,11 @@ class Wrapper:
         await self._flush()
 
     async def _stderr_pump(self) -> None:
-        assert self.child is not None and self.child.stderr is not None
-        stderr = self.child.stderr
+        assert self.child is not None and self.child.read_stderr is not None
+        read = self.child.read_stderr
         cutter = LineCutter()
         while True:
-            chunk = await stderr.read(CHUNK)
+            chunk = await read()
             if not chunk:
                 break
             for piece in cutter.feed(chunk):

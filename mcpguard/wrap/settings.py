@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from mcpguard.errors import ConfigError
 
@@ -27,18 +25,18 @@ CONFIG_ENV = "MCPGUARD_CONFIG"
 STDERR_MODES = ("filter", "drop", "inherit")
 
 
-@dataclass(frozen=True, slots=True)
-class SpawnSettings:
+class SpawnSettings(NamedTuple):
     """What the child needs before the config is fully validated: ``stderr`` mode, ``env_passthrough`` names and
-    ``env`` values (from the config file)."""
+    ``env`` values (from the config file), and ``wrap.name``. (A NamedTuple: no dataclasses/inspect import on the
+    path to spawning the child.)"""
 
     stderr: str = "filter"
     env_passthrough: tuple[str, ...] = ()
-    env: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = {}  # noqa: RUF012 - never mutated
     name: str | None = None
 
 
-def resolve_path(path: str | os.PathLike[str] | None, environ: dict[str, str] | os._Environ[str]) -> Path | None:
+def resolve_path(path: str | os.PathLike[str] | None, environ: Any) -> str | None:
     """The config file to read, or None for built-in defaults (same order as ``load_config``)."""
     if path is None:
         env = environ.get(CONFIG_ENV)
@@ -46,19 +44,20 @@ def resolve_path(path: str | os.PathLike[str] | None, environ: dict[str, str] | 
             path = env
         else:
             for candidate in DEFAULT_CONFIG_PATHS:
-                p = Path(candidate).expanduser()
-                if p.is_file():
+                p = os.path.expanduser(candidate)
+                if os.path.isfile(p):
                     return p
             return None
-    return Path(path).expanduser()
+    return os.path.expanduser(os.fspath(path))
 
 
-def read_raw(path: Path | None) -> dict[str, Any]:
+def read_raw(path: str | None) -> dict[str, Any]:
     """Read and TOML-parse the config file (``{}`` when ``path`` is None). Raises :class:`ConfigError`."""
     if path is None:
         return {}
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as fh:
+            return tomllib.loads(fh.read())
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 #: Bytes asked for per read.
 CHUNK = 1 << 20
@@ -108,8 +109,10 @@ class ByteSink:
     """Write whole frames to a file descriptor. ``write`` never interleaves two frames; after the reader goes away
     (EPIPE) :attr:`closed` turns true and further writes are discarded."""
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, fileobj: Any = None) -> None:
         self.fd = fd
+        #: When given (e.g. a child's stdin), the transport owns and finally closes this file object.
+        self._fileobj = fileobj
         self._transport: asyncio.WriteTransport | None = None
         self._proto: _WriteProtocol | None = None
         self._sync_closed = False
@@ -117,7 +120,7 @@ class ByteSink:
     async def open(self) -> None:
         loop = asyncio.get_running_loop()
         try:
-            pipe = os.fdopen(self.fd, "wb", buffering=0, closefd=False)
+            pipe = self._fileobj or os.fdopen(self.fd, "wb", buffering=0, closefd=False)
             self._transport, self._proto = await loop.connect_write_pipe(_WriteProtocol, pipe)
             self._transport.set_write_buffer_limits(high=4 * CHUNK)
         except (ValueError, OSError):
@@ -156,15 +159,20 @@ class ByteSink:
             await asyncio.sleep(0.005)
 
     def close(self) -> None:
+        """Close after queued bytes are written (an owned file object is closed then, so the reader sees EOF)."""
         if self._transport is not None:
             self._transport.close()
+        elif self._fileobj is not None:
+            self._fileobj.close()
+        self._sync_closed = True
 
 
-async def open_reader(fd: int, high_water: int = 4 * CHUNK) -> Callable[[], Awaitable[bytes]]:
-    """An async ``read()`` for ``fd`` returning the next chunk, or ``b""`` at end of stream."""
+async def open_reader(fd: int, high_water: int = 4 * CHUNK, fileobj: Any = None) -> Callable[[], Awaitable[bytes]]:
+    """An async ``read()`` for ``fd`` returning the next chunk, or ``b""`` at end of stream. ``fileobj``, when given,
+    is owned by the transport (closed at end of stream)."""
     loop = asyncio.get_running_loop()
     try:
-        pipe = os.fdopen(fd, "rb", buffering=0, closefd=False)
+        pipe = fileobj or os.fdopen(fd, "rb", buffering=0, closefd=False)
         _, proto = await loop.connect_read_pipe(lambda: _ReadProtocol(high_water), pipe)
         return proto.read
     except (ValueError, OSError):

@@ -149,7 +149,7 @@ def test_token_round_trip_restores_only_toward_the_issuing_server(tmp_path):
     assert restored.message["params"]["arguments"]["nested"]["list"] == [f"to:{EMAIL}"]
     other = p.protect(req, c2s(server="mail"))
     assert other.message == req
-    assert audit_lines(tmp_path)[-1]["tokens"] == {"unknown": 2}
+    assert audit_lines(tmp_path)[-1]["tokens"] == {"foreign": 2}
     other_user = p.protect(req, c2s(server="db", user="eve"))
     assert other_user.message == req
 

@@ -108,3 +108,29 @@ def test_real_engine_round_trip(tmp_path):
     assert echo == f"sent to {email_token}"
     raw = (tmp_path / "audit.jsonl").read_text()
     assert "bob@corp.io" not in raw and "AKIAQWERTYUIOPASDFGH" not in raw and "900101" not in raw
+
+
+def test_a_minimal_third_party_token_store_is_enough(tmp_path):
+    """The hub brings its own storage: the three protocol methods suffice (issued_elsewhere is optional)."""
+
+    class DictStore:
+        def __init__(self):
+            self.rows = {}
+
+        def put(self, record):
+            self.rows.setdefault((record.user, record.server, record.token), record)
+
+        def get(self, user, server, token):
+            return self.rows.get((user, server, token))
+
+        def purge(self, *, now):
+            return 0
+
+    store = DictStore()
+    p = build_pipeline(cfg(tmp_path), engine=FakeEngine(), keys=MemoryKeyProvider(), tokens=store, audit=NO_AUDIT)
+    token = p.protect(result(EMAIL), S2C).message["result"]["content"][0]["text"]
+    assert all(EMAIL.encode() not in r.sealed for r in store.rows.values())
+    req = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "q", "arguments": {"e": token}}}
+    assert p.protect(req, C2S).message["params"]["arguments"]["e"] == EMAIL
+    other = p.protect(req, Context(Direction.CLIENT_TO_SERVER, server="elsewhere"))
+    assert other.message == req

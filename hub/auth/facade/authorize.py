@@ -61,7 +61,7 @@ async def handle_authorize(facade: Facade, request: Request) -> Response:
         return fail("invalid_scope", "a requested scope is not supported")
     scopes = requested or supported
 
-    if secrets.randbelow(64) == 0:  # now and then, drop expired consent transactions, codes and revoked jtis
+    if secrets.randbelow(64) == 0:  # now and then, drop expired consent transactions and codes
         facade.store.purge(facade.clock())
     txn = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)

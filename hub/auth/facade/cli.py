@@ -84,4 +84,4 @@ def rotate_keys(config: ConfigOpt = None) -> None:
     ring = KeyRing(store, seal_key_for(settings), alg=fs.signing_alg)
     old = ring.active_kid
     new = ring.rotate()
-    typer.echo(f"active signing key {new} (was {old}); running hubs pick it up on restart")
+    typer.echo(f"active signing key {new} (was {old}); running hubs adopt it within 5 minutes")

@@ -4,7 +4,8 @@ One active key signs; older keys stay published until every token they signed ha
 access-token lifetime), then drop out. Keys are ES256 (P-256) by default, RS256 if configured. Private keys are
 stored sealed (AES-256-GCM, associated data ``facade-key:{kid}``) in ``facade_keys``; the sealing key comes from the
 hub's key provider. :meth:`KeyRing.rotate` makes a new active key (``mcpguard hub facade rotate-keys`` or
-automatically every ``key_rotation_days``).
+automatically every ``key_rotation_days`` at start-up). Replicas sharing the database re-read the ring when they
+meet an unknown ``kid`` (at most every 30 s) and every 5 minutes when signing, so a rotation by one reaches all.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class KeyRing:
         self._public: dict[str, Any] = {}
         self._jwks: list[dict[str, Any]] = []
         self.active_kid = ""
+        self._loaded_at = 0.0
         self.load()
 
     def load(self) -> None:
@@ -57,8 +59,18 @@ class KeyRing:
             return
         self._index(rows)
 
+    def reload(self, *, min_interval: float = 30.0) -> bool:
+        """Re-read the ring from storage (no rotation) so keys rotated by another replica are known here, at most
+        once per ``min_interval`` seconds; True when it re-read."""
+        now = self.clock()
+        if now - self._loaded_at < min_interval:
+            return False
+        self._index(self.store.keys())
+        return True
+
     def _index(self, rows: list[KeyRow]) -> None:
         now = self.clock()
+        self._loaded_at = now
         self._private.clear()
         self._public.clear()
         self._jwks = []
@@ -95,6 +107,8 @@ class KeyRing:
         return kid
 
     def sign(self, claims: dict[str, Any]) -> str:
+        # Adopt a key another replica rotated in (every few minutes), so replicas converge on one active key.
+        self.reload(min_interval=300.0)
         return jwt.encode(claims, self._private[self.active_kid], algorithm=self.alg,
                           headers={"kid": self.active_kid, "typ": "at+jwt"})
 

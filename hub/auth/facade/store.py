@@ -9,8 +9,9 @@ with the row's identity as associated data. Times are UNIX seconds (float).
 Tables: ``facade_clients`` (pre-registered and DCR clients; CIMD clients are fetched, not stored), ``facade_pending``
 (an authorization request from ``/authorize`` until consent, then the Entra leg), ``facade_codes`` (hub
 authorization codes), ``facade_families`` (one per grant: user, client, scopes, resource, the sealed Entra tokens,
-revoked flag), ``facade_refresh`` (every refresh token ever issued in a family, so reuse of a rotated one is
-detected), ``facade_keys`` (signing key ring), ``facade_revoked_jti`` and ``facade_offboarded``.
+revoked flag; access tokens name their family in ``fid``, so revoking the family revokes them), ``facade_refresh``
+(every refresh token ever issued in a family, so reuse of a rotated one is detected), ``facade_keys`` (signing key
+ring) and ``facade_offboarded`` (a record of offboardings).
 """
 
 from __future__ import annotations
@@ -109,12 +110,6 @@ class KeyRow(Base):
     retired_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
-class RevokedJtiRow(Base):
-    __tablename__ = "facade_revoked_jti"
-    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
-    expires_at: Mapped[float] = mapped_column(Float)
-
-
 class OffboardedRow(Base):
     """When a user was offboarded (a record for operators; admission is decided by ``hub.users``)."""
 
@@ -200,7 +195,9 @@ class FacadeStore:
         with self.session() as s:
             s.query(PendingRow).filter(PendingRow.expires_at < now - 3600).delete()
             s.query(CodeRow).filter(CodeRow.expires_at < now - 3600).delete()
-            s.query(RevokedJtiRow).filter(RevokedJtiRow.expires_at < now).delete()
+            expired = select(FamilyRow.family_id).where(FamilyRow.expires_at < now - 86400)
+            s.query(RefreshRow).filter(RefreshRow.family_id.in_(expired)).delete(synchronize_session=False)
+            s.query(FamilyRow).filter(FamilyRow.expires_at < now - 86400).delete(synchronize_session=False)
 
     # --- codes ----------------------------------------------------------------------------------------------------
     def put_code(self, row: CodeRow) -> None:
@@ -270,15 +267,6 @@ class FacadeStore:
         with self.session() as s:
             row = s.get(RefreshRow, hashed)
             return row.family_id if row else None
-
-    # --- access-token revocation ----------------------------------------------------------------------------------
-    def revoke_jti(self, jti: str, expires_at: float) -> None:
-        with self.session() as s:
-            s.merge(RevokedJtiRow(jti=jti, expires_at=expires_at))
-
-    def jti_revoked(self, jti: str) -> bool:
-        with self.session() as s:
-            return s.get(RevokedJtiRow, jti) is not None
 
     # --- keys -----------------------------------------------------------------------------------------------------
     def keys(self) -> list[KeyRow]:

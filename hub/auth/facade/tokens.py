@@ -67,6 +67,8 @@ class FacadeAuthenticator:
         if peek_audience(token) & GRAPH_AUDIENCES:
             raise InvalidToken("a Microsoft Graph token is not a token for this hub", reason="graph_audience")
         key = self.keys.public_key(header["kid"])
+        if key is None and self.keys.reload():  # rotated by another replica since we loaded the ring?
+            key = self.keys.public_key(header["kid"])
         if key is None:
             raise InvalidToken("the token's signing key is not in the hub's key ring", reason="unknown_kid")
         claims = decode_verified(token, key, algorithms=[self.keys.alg], leeway=self.leeway, required=REQUIRED)

@@ -66,11 +66,12 @@ def test_lookup_order_constants_match_load_config():
 
 def test_resolve_path(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert resolve_path(None, {}) is None or str(resolve_path(None, {})).endswith("mcpguard.toml")
-    assert resolve_path("x.toml", {}).name == "x.toml"
-    assert resolve_path(None, {CONFIG_ENV: "/etc/m.toml"}).as_posix() == "/etc/m.toml"
+    found = resolve_path(None, {})
+    assert found is None or found.endswith("mcpguard.toml")
+    assert resolve_path("x.toml", {}) == "x.toml"
+    assert resolve_path(None, {CONFIG_ENV: "/etc/m.toml"}) == "/etc/m.toml"
     (tmp_path / "mcpguard.toml").write_text("")
-    assert resolve_path(None, {}).name == "mcpguard.toml"
+    assert resolve_path(None, {}) == "mcpguard.toml"
 
 
 def test_spawn_settings_defaults_match_wrapconfig():
@@ -82,7 +83,7 @@ def test_spawn_settings_defaults_match_wrapconfig():
 def test_spawn_settings_read_and_checked(tmp_path):
     p = tmp_path / "m.toml"
     p.write_text('[wrap]\nstderr = "drop"\nenv_passthrough = ["A"]\nenv = {B = "c"}\nname = "srv"\n')
-    raw = read_raw(p)
+    raw = read_raw(str(p))
     s = spawn_settings(raw)
     assert s == SpawnSettings(stderr="drop", env_passthrough=("A",), env={"B": "c"}, name="srv")
     check_against(s, parse_config(raw).wrap)
@@ -98,7 +99,7 @@ def test_spawn_settings_refuse_wrong_types_without_values(toml, tmp_path):
     p = tmp_path / "m.toml"
     p.write_text(toml)
     with pytest.raises(ConfigError) as exc:
-        spawn_settings(read_raw(p))
+        spawn_settings(read_raw(str(p)))
     assert "loud" not in str(exc.value)
 
 
@@ -106,9 +107,9 @@ def test_bad_toml_and_missing_file(tmp_path):
     p = tmp_path / "m.toml"
     p.write_text("[wrap\n")
     with pytest.raises(ConfigError):
-        read_raw(p)
+        read_raw(str(p))
     with pytest.raises(ConfigError):
-        read_raw(tmp_path / "missing.toml")
+        read_raw(str(tmp_path / "missing.toml"))
     with pytest.raises(ConfigError):
         spawn_settings({}, stderr_override="loud")
 

@@ -8,10 +8,12 @@ import hashlib
 import html
 import re
 import secrets
+import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx2
+import jwt
 
 ENTRA_HOST = "https://login.microsoftonline.com"
 CIMD_HOST = "cimd.test"
@@ -91,3 +93,21 @@ def authorize_url(hub, client_id: str, challenge: str, **over) -> str:
 async def token(hub, **data) -> httpx2.Response:
     async with httpx2.AsyncClient() as c:
         return await c.post(hub.url + "/token", data=data)
+
+
+def hub_token(facade_hub, roles: list[str]) -> str:
+    """A hub access token for a fresh grant family with ``roles`` (signed with the running facade's key)."""
+    from hub.auth.facade.store import FamilyRow
+    from tests.mock_entra import TENANT
+
+    now = time.time()
+    fid = "fam-" + secrets.token_hex(6)
+    user = f"{TENANT}:admin-{fid}"
+    facade_hub.facade.store.put_family(FamilyRow(
+        family_id=fid, client_id="admin-test", user_id=user, email="root@example.com", tenant=TENANT,
+        roles=" ".join(roles), scopes="mcp.access", resource=facade_hub.mcp_url, entra_tokens=None, created_at=now,
+        expires_at=now + 600, revoked=False))
+    keys = facade_hub.facade.keys
+    claims = {"iss": facade_hub.facade.issuer, "aud": facade_hub.mcp_url, "sub": user, "jti": fid, "iat": int(now),
+              "exp": int(now) + 300, "tid": TENANT, "roles": roles, "fid": fid, "scope": "mcp.access"}
+    return jwt.encode(claims, keys._private[keys.active_kid], algorithm=keys.alg, headers={"kid": keys.active_kid})

@@ -66,3 +66,16 @@ async def test_doctor_names_each_problem():
     assert status["prm path-inserted"] == "FAIL" and status["prm suffixed"] == "FAIL" and status["prm root"] == "FAIL"
     assert "Reconnect" in next(c.detail for c in report.checks if c.name == "prm suffixed")
     assert status["401 challenge"] == "FAIL" and status["host allowlist"] == "FAIL"
+
+
+def test_doctor_with_token_lists_tools(facade_hub, monkeypatch):
+    from typer.testing import CliRunner
+
+    from hub.cli import app
+    from facade_harness import hub_token
+
+    monkeypatch.setenv("DOCTOR_TOKEN", hub_token(facade_hub, ["user"]))
+    r = CliRunner().invoke(app, ["doctor", "--token-env", "DOCTOR_TOKEN", facade_hub.mcp_url])
+    assert r.exit_code == 0, r.output
+    assert "OK   tools/list: " in r.output and "time__get_current_time" not in r.output
+    assert CliRunner().invoke(app, ["doctor", "--token-env", "UNSET_VAR_X", facade_hub.mcp_url]).exit_code == 2

@@ -2,32 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
-import time
-
 import httpx2
-import jwt
 import pytest
 
-from hub.auth.facade.store import FamilyRow
-from tests.mock_entra import TENANT
+from facade_harness import hub_token
 
 pytestmark = pytest.mark.anyio
-
-
-def hub_token(facade_hub, roles: list[str]) -> str:
-    """A hub access token for a fresh grant family with ``roles``."""
-    now = time.time()
-    fid = "fam-" + secrets.token_hex(6)
-    user = f"{TENANT}:admin-{fid}"
-    facade_hub.facade.store.put_family(FamilyRow(
-        family_id=fid, client_id="admin-test", user_id=user, email="root@example.com", tenant=TENANT,
-        roles=" ".join(roles), scopes="mcp.access", resource=facade_hub.mcp_url, entra_tokens=None, created_at=now,
-        expires_at=now + 600, revoked=False))
-    keys = facade_hub.facade.keys
-    claims = {"iss": facade_hub.facade.issuer, "aud": facade_hub.mcp_url, "sub": user, "jti": fid, "iat": int(now),
-              "exp": int(now) + 300, "tid": TENANT, "roles": roles, "fid": fid, "scope": "mcp.access"}
-    return jwt.encode(claims, keys._private[keys.active_kid], algorithm=keys.alg, headers={"kid": keys.active_kid})
 
 
 async def test_admin_client_api(facade_hub):

@@ -3,6 +3,8 @@ expire, private keys are stored sealed, and an issuer with a path gets both RFC 
 
 from __future__ import annotations
 
+import time
+
 import httpx2
 import pytest
 from sqlalchemy import create_engine
@@ -95,3 +97,41 @@ def test_http_issuer_refused_off_loopback():
     with pytest.raises(ConfigError):
         build_facade(FacadeSettings(), ES, engine=create_engine("sqlite://"), seal_key=generate_key(),
                      issuer="http://hub.example", resource="http://hub.example/mcp")
+
+
+def test_purge_drops_expired_rows():
+    from hub.auth.facade.store import CodeRow, PendingRow, RefreshRow
+
+    store = FacadeStore(create_engine("sqlite://"))
+    store.put_family(FamilyRow(family_id="old", client_id="c", user_id="t:o", email="", tenant="t", roles="user",
+                               scopes="", resource="r", entra_tokens=None, created_at=0, expires_at=10, revoked=False))
+    store.put_family(FamilyRow(family_id="new", client_id="c", user_id="t:o", email="", tenant="t", roles="user",
+                               scopes="", resource="r", entra_tokens=None, created_at=0, expires_at=9e12,
+                               revoked=False))
+    store.put_refresh("old", "h-old", 0)
+    store.put_refresh("new", "h-new", 0)
+    store.put_code(CodeRow(code_hash="c1", client_id="c", redirect_uri="r", code_challenge="x", resource="r",
+                           scopes="", family_id="old", expires_at=10, used=False))
+    store.put_pending(PendingRow(id="p1", client_id="c", request="{}", csrf_hash="x", expires_at=10))
+    store.purge(1_000_000)
+    assert store.get_family("old") is None and store.get_family("new") is not None
+    assert store.refresh_row("h-old") is None and isinstance(store.refresh_row("h-new"), RefreshRow)
+    assert store.take_code("c1") == (None, False)
+
+
+async def test_replicas_converge_after_rotation():
+    store, key, clock = FacadeStore(create_engine("sqlite://")), generate_key(), Clock()
+    clock.t = time.time()  # the token's exp is checked against real time
+    a = KeyRing(store, key, clock=clock)
+    b = KeyRing(store, key, clock=clock)
+    store.put_family(FamilyRow(family_id="f", client_id="c", user_id="t1:o", email="", tenant="t1", roles="user",
+                               scopes="", resource="https://hub/mcp", entra_tokens=None, created_at=0,
+                               expires_at=9e12, revoked=False))
+    new = a.rotate()
+    token, _, _ = mint_access_token(a, issuer="https://hub", resource="https://hub/mcp", user_id="t1:o", email="",
+                                    tenant="t1", roles=["user"], scopes=[], client_id="c", family_id="f", ttl=300,
+                                    now=clock())
+    clock.t += 31
+    auth_b = FacadeAuthenticator(b, store, issuer="https://hub", resource="https://hub/mcp", tenants=["t1"])
+    assert (await auth_b.authenticate(token)).user_id == "t1:o"  # b learned the new kid on demand
+    assert b.active_kid == new
