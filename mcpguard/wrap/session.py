@@ -211,7 +211,9 @@ class Wrapper:
             exited = asyncio.create_task(child.exited.wait())
             client_gone = asyncio.create_task(self._client_done.wait())
             tasks += [exited, client_gone]
-            await asyncio.wait({exited, client_gone}, return_when=asyncio.FIRST_COMPLETED)
+            # The child's stdout ending (or its pump failing) while it lives also ends the session: nothing more
+            # can answer the client.
+            await asyncio.wait({exited, client_gone, child_task}, return_when=asyncio.FIRST_COMPLETED)
             if not child.exited.is_set():
                 if self._signalled:
                     client_task.cancel()

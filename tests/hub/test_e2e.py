@@ -177,3 +177,29 @@ async def test_progress_is_relayed(hub):
                               progress_callback=on_progress)
         assert not r.is_error
     assert seen == [1, 2]
+
+
+async def test_cancelling_a_call_releases_the_upstream(hub):
+    pool = hub["app"].state.hub.pool
+    first_progress = anyio.Event()
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        first_progress.set()
+
+    async with client_for(hub, "frank@example.com", "legacy") as c:
+        async with anyio.create_task_group() as tg:
+            async def long_call() -> None:
+                await c.call_tool("everything__trigger-long-running-operation", {"duration": 20, "steps": 20},
+                                  progress_callback=on_progress)
+
+            tg.start_soon(long_call)
+            with anyio.fail_after(10):
+                await first_progress.wait()
+            busy = [i for i in pool.instances("frank@example.com") if i.inflight]
+            assert busy  # the hub is waiting on frank's child
+            tg.cancel_scope.cancel()  # the client sends notifications/cancelled
+        # The hub's handler is cancelled, which abandons (and cancels) the upstream request: the child is free
+        # long before the 20 s operation would have ended. (Cross-thread state: polled, bounded.)
+        with anyio.fail_after(5):
+            while any(i.inflight for i in pool.instances("frank@example.com")):
+                await anyio.sleep(0.02)

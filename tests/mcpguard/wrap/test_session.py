@@ -158,6 +158,21 @@ def test_oversize_child_frame_is_dropped_and_the_stream_resynchronizes(wrapper):
     assert "server frame over the size limit dropped" in (w.close_stdin() or w.wait() or w.stderr_text())
 
 
+def test_unterminated_huge_line_does_not_grow_memory(wrapper):
+    # The probed wrapper grew to 646 MB RSS on a 200 MiB unterminated line; here the buffer is bounded.
+    w = wrapper(max_frame=1 << 20)
+    assert w.call(1, "tools/list")["id"] == 1
+    chunk = b"Z" * (1 << 20)
+    for _ in range(64):
+        w.send_raw(chunk)
+    w.send_raw(b"\n")
+    assert w.recv()["error"]["data"]["reason"] == "frame_too_large"
+    status = open(f"/proc/{w.proc.pid}/status").read()
+    peak_kb = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
+    assert peak_kb < 64 * 1024, peak_kb  # ~24 MB measured: the interpreter plus one bounded line
+    assert w.call(2, "tools/list")["id"] == 2
+
+
 def test_big_frames_pass_whole(wrapper):
     w = wrapper()
     resp = w.call(1, "tools/call", _echo(8 << 20), timeout=30)
@@ -230,6 +245,16 @@ def test_child_crash_mid_request_answers_every_open_request_within_500ms(wrapper
     assert elapsed < 0.5, elapsed
     assert w.recv() is None
     assert w.wait() == 3
+
+
+def test_child_closing_stdout_ends_the_session(wrapper):
+    w = wrapper()
+    w.request(1, "test/hang")
+    w.request(2, "test/close_stdout")
+    errors = sorted([w.recv(), w.recv()], key=lambda e: e["id"])
+    assert [e["id"] for e in errors] == [1, 2]
+    assert all(e["error"]["data"]["reason"] == "server_exited" for e in errors)
+    assert w.wait() == 0  # stdin closed by the wrapper; the child then exits on its own
 
 
 def test_sigkill_is_reported_as_137(wrapper):

@@ -38,3 +38,15 @@ def test_a_wrapped_session_never_imports_typer_rich_or_mcp(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert '"id":1' in out.stdout
     assert "MODULES [] CODE 0" in out.stderr, out.stderr
+
+
+def test_invalid_config_found_after_spawn_stops_the_child_with_status_2(tmp_path):
+    from tests.conftest import MCPGUARD
+
+    cfg = tmp_path / "m.toml"
+    cfg.write_text("[wrap]\nmax_depth = 2\nsecret_typo = 'hunter2'\n")
+    out = subprocess.run(MCPGUARD + ["wrap", "--config", str(cfg), "--", *ECHO, "--exit-on-eof=no"],
+                         input="", capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert "wrap.max_depth" in out.stderr and "hunter2" not in out.stderr
+    assert out.stdout == ""

@@ -191,3 +191,20 @@ async def test_entra_outage_keeps_the_grant(facade_hub, mock_entra):
     assert r.status_code == 503 and r.json()["error"] == "temporarily_unavailable"
     r = await token_post(facade_hub, data)
     assert r.status_code == 200, r.text
+
+
+async def test_sdk_refreshes_by_itself(facade_hub, mock_entra):
+    """The SDK's own refresh path: once its access token is stale it uses the refresh token (rotated by the hub,
+    re-checked with Entra) and the next tools/call works without a new login."""
+    import time
+
+    storage = Memory()
+    browser = Browser(facade_hub.entra_url, "alice@example.com")
+    auth = provider(facade_hub, browser, storage)
+    await call_time(facade_hub, auth)
+    first = storage.tokens
+    logins, refreshes = len(browser.pages), mock_entra.counts["refresh"]
+    auth.context.token_expiry_time = time.time() - 1
+    await call_time(facade_hub, auth)
+    assert storage.tokens.refresh_token != first.refresh_token and storage.tokens.access_token != first.access_token
+    assert len(browser.pages) == logins and mock_entra.counts["refresh"] == refreshes + 1

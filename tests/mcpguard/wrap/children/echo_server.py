@@ -8,7 +8,7 @@ of ``n`` bytes, ``"fill": "log"`` makes it git-log-like prose; ``{"text": s}`` r
   itself with signal ``s``.
 - ``test/noise`` ``{"text": s}`` (or ``hex``) prints ``s`` as a raw (non-JSON) stdout line, then answers.
 - ``test/stderr`` ``{"text": s}`` (or ``hex``) prints ``s`` to stderr, then answers.
-- ``test/hang`` never answers. ``test/raw`` ``{"line": s}`` writes ``s`` + ``\\n`` to stdout verbatim and answers
+- ``test/hang`` never answers; ``test/close_stdout`` closes stdout and keeps running. ``test/raw`` ``{"line": s}`` writes ``s`` + ``\\n`` to stdout verbatim and answers
   nothing.
 - ``test/ask`` ``{"method": m, "count": k}`` sends ``k`` server→client requests ``m`` (ids ``s1``…), waits for all
   answers, then answers with the list of results.
@@ -102,6 +102,8 @@ def handle(msg: dict) -> None:
         result(rid, {"ok": True})
     elif method == "test/hang":
         pass
+    elif method == "test/close_stdout":
+        os.close(1)
     elif method == "test/raw":
         out.write(params["line"].encode() + b"\n")
         out.flush()
