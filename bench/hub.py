@@ -92,7 +92,7 @@ def hub_settings(data: Path, port: int):
 
 
 # -- server processes ----------------------------------------------------------------------------------------------
-def serve_hub(data: Path, port: int, pipeline: str) -> None:
+def serve_hub(data: Path, port: int, pipeline: str, loop: str = "auto") -> None:
     import uvicorn
 
     from hub.app import create_app
@@ -112,10 +112,11 @@ def serve_hub(data: Path, port: int, pipeline: str) -> None:
     configure_logging("WARNING", stream=open(os.devnull, "w"))  # noqa: SIM115
     kw = {"pipeline_factory": (lambda _s: Pass())} if pipeline == "pass" else {}
     app = create_app(s, authenticator=DevAuthenticator(s), credential_sources={"secret": NoCreds()}, **kw)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False, loop=loop,
+                http="h11" if loop == "asyncio" else "auto")
 
 
-def serve_floor(port: int) -> None:
+def serve_floor(port: int, loop: str = "auto") -> None:
     import mcp_types as types
     import uvicorn
     from mcp.server import Server
@@ -127,7 +128,8 @@ def serve_floor(port: int) -> None:
         return types.CallToolResult(content=[types.TextContent(type="text", text="Echo: x")])
 
     app = Server("floor", on_list_tools=lt, on_call_tool=ct).streamable_http_app()
-    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False, log_level="warning")
+    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False, log_level="warning", loop=loop,
+                http="h11" if loop == "asyncio" else "auto")
 
 
 def spawn(args: list[str], port: int) -> subprocess.Popen:
@@ -303,12 +305,15 @@ def main() -> None:
     ap.add_argument("--users", type=int, default=4)
     ap.add_argument("--sessions", type=int, default=100)
     ap.add_argument("--json")
+    ap.add_argument("--loop", choices=["auto", "asyncio"], default="auto",
+                    help="uvicorn event loop for both servers: auto (uvloop + httptools when installed) or plain "
+                         "asyncio + h11")
     a = ap.parse_args()
     if a.serve_hub:
-        serve_hub(Path(a.serve_hub), a.port, a.pipeline)
+        serve_hub(Path(a.serve_hub), a.port, a.pipeline, a.loop)
         return
     if a.serve_floor:
-        serve_floor(a.port)
+        serve_floor(a.port, a.loop)
         return
 
     import anyio
@@ -328,9 +333,9 @@ def main() -> None:
     data = Path(tempfile.mkdtemp(prefix="hub-bench-"))
     hport, fport = free_port(), free_port()
     auth = DevAuthenticator(hub_settings(data, hport))
-    hub = spawn(["--serve-hub", str(data), "--pipeline", pipeline], hport)
-    floor = spawn(["--serve-floor"], fport)
-    results: dict = {"pipeline": pipeline, "calls": a.calls, "loadavg_before": os.getloadavg()[0]}
+    hub = spawn(["--serve-hub", str(data), "--pipeline", pipeline, "--loop", a.loop], hport)
+    floor = spawn(["--serve-floor", "--loop", a.loop], fport)
+    results: dict = {"loop": a.loop, "pipeline": pipeline, "calls": a.calls, "loadavg_before": os.getloadavg()[0]}
     try:
         hub_url, floor_url = f"http://127.0.0.1:{hport}/mcp", f"http://127.0.0.1:{fport}/mcp"
         tok = auth.mint("bench0@example.com", ttl=3600)

@@ -17,7 +17,10 @@ with blocking I/O, so the client's own cost is small and identical in both arms.
 - ``--protector pass`` swaps the real pipeline for a pass-through (tests/mcpguard/wrap/launch.py) to separate the
   wrapper's framing/IO cost from detection.
 
-Run: ``.venv/bin/python bench/wrap.py [--quick] [--protector real|pass] [--markdown]``.
+``--framing`` instead times the strict parse alone: ``orjson.loads`` versus ``framing.decode`` (orjson, depth walk,
+duplicate-key balance) versus the naive safe parse (``json.loads`` with an ``object_pairs_hook``).
+
+Run: ``.venv/bin/python bench/wrap.py [--quick] [--protector real|pass] [--no-git] [--framing]``.
 """
 
 from __future__ import annotations
@@ -122,13 +125,58 @@ def round_trips(argv: list[str], n: int, iters: int) -> list[float]:
     return times
 
 
+def framing_bench(quick: bool) -> None:
+    """Cost of the strict parse: orjson alone, framing.decode (orjson + depth walk + duplicate-key balance), and the
+    naive safe alternative (json.loads with an object_pairs_hook), on a text result and on a row-heavy result."""
+    import orjson
+
+    sys.path.insert(0, str(ROOT / "tests" / "mcpguard" / "wrap" / "children"))
+    from echo_server import _fill
+
+    from mcpguard.jsonrpc.framing import _reject_duplicates, decode
+
+    def frame(result: dict) -> bytes:
+        return orjson.dumps({"jsonrpc": "2.0", "id": 1, "result": result})
+
+    cases = []
+    for label, n in (("1 KiB text", 1024), ("1 MiB text", 1 << 20), ("8 MiB text", 8 << 20)):
+        cases.append((label, frame({"content": [{"type": "text", "text": _fill(n, "log")}]})))
+    rows = [{"id": i, "name": f"user{i}", "city": "Seoul", "created": "2026-11-03T14:22:09Z", "score": i * 0.5}
+            for i in range(9000)]
+    cases.append(("1 MiB rows (45k keys)", frame({"structuredContent": {"rows": rows}})))
+    print("\n| frame | orjson.loads | framing.decode | json.loads + pairs hook |\n|---|---|---|---|")
+    for label, raw in cases:
+        reps = 3 if len(raw) > (4 << 20) else (20 if len(raw) > 4096 else 2000)
+        reps = max(2, int(reps * (0.3 if quick else 1)))
+
+        def best(fn) -> float:
+            times = []
+            for _ in range(reps):
+                t0 = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - t0)
+            return min(times)
+
+        a = best(lambda: orjson.loads(raw))
+        b = best(lambda: decode(raw))
+        c = best(lambda: json.loads(raw, object_pairs_hook=_reject_duplicates))
+        unit, f = ("µs", 1e6) if len(raw) < 65536 else ("ms", 1e3)
+        mbs = len(raw) / b / 1e6
+        print(f"| {label} | {a * f:.1f} {unit} | **{b * f:.1f} {unit}** ({mbs:.0f} MB/s) | {c * f:.1f} {unit} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer iterations (smoke run)")
     ap.add_argument("--protector", choices=["real", "pass"], default="real")
     ap.add_argument("--starts", type=int, default=15)
     ap.add_argument("--no-git", action="store_true", help="skip the mcp-server-git start-up row")
+    ap.add_argument("--framing", action="store_true", help="only the strict-parse micro-benchmark")
     args = ap.parse_args()
+    if args.framing:
+        print(f"# bench/wrap.py --framing — load average {os.getloadavg()[0]:.1f}")
+        framing_bench(args.quick)
+        return
     scale = 0.2 if args.quick else 1.0
     iters = {1024: 2000, 64 * 1024: 400, 1 << 20: 60, 8 << 20: 15}
     with tempfile.TemporaryDirectory() as tmp:

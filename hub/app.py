@@ -333,21 +333,30 @@ class _Offboarding:
 
 def default_pipeline(settings: HubSettings) -> Any:
     """The mcpguard pipeline for the hub's ``[policy]``: ``path`` (an mcpguard.toml) or ``inline`` tables, else the
-    defaults; keys, tokens and audit default to the hub's data directory unless the policy sets them."""
+    defaults; keys, tokens, tool pins and audit default to the hub's data directory unless the policy sets them. The
+    tool guard (pinning, poisoning scan, control-character neutralization) is attached as in ``mcpguard wrap``, keyed
+    by connector name (``Context.server``)."""
     from mcpguard.config import load_config, parse_config
     from mcpguard.runtime import build_pipeline
+    from mcpguard.toolguard.guard import build_toolguard
 
     pol = settings.policy
     if pol.path:
         config = load_config(pol.path)
-        return build_pipeline(config)
-    raw = dict(pol.inline or {})
-    data = settings.storage.data_path
-    raw.setdefault("keys", {}).setdefault("dir", str(data / "keys"))
-    raw.setdefault("tokens", {}).setdefault("path", str(data / "tokens.sqlite3"))
-    audit_path = settings.audit_path
-    raw.setdefault("audit", {}).setdefault("path", str(audit_path) if audit_path else "")
-    return build_pipeline(parse_config(raw, source="[policy]"))
+    else:
+        raw = dict(pol.inline or {})
+        data = settings.storage.data_path
+        raw.setdefault("keys", {}).setdefault("dir", str(data / "keys"))
+        raw.setdefault("tokens", {}).setdefault("path", str(data / "tokens.sqlite3"))
+        raw.setdefault("tools", {}).setdefault("pins_path", str(data / "pins.json"))
+        audit_path = settings.audit_path
+        raw.setdefault("audit", {}).setdefault("path", str(audit_path) if audit_path else "")
+        config = parse_config(raw, source="[policy]")
+    pipeline = build_pipeline(config)
+    if getattr(pipeline, "toolguard", None) is None:
+        pipeline.toolguard = build_toolguard(config, scan_text=pipeline.engine.scan_text,
+                                             audit=pipeline.record_event)
+    return pipeline
 
 
 def create_app(

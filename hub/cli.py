@@ -115,6 +115,8 @@ def dev_token(
     config: ConfigOpt = None,
     role: Annotated[list[str], typer.Option("--role", help="Hub role: admin, manager, user, viewer (repeatable).")] = [],  # noqa: B006
     ttl: Annotated[Optional[int], typer.Option("--ttl", help="Lifetime in seconds (default auth.dev.token_ttl_seconds).")] = None,
+    host: Annotated[Optional[str], typer.Option("--host", help="As given to `serve --host` (the token's audience is the MCP URL).")] = None,
+    port: Annotated[Optional[int], typer.Option("--port", help="As given to `serve --port`.")] = None,
 ) -> None:
     from hub.auth.dev import DevAuthenticator
     from hub.settings import load_settings
@@ -122,6 +124,9 @@ def dev_token(
 
     try:
         settings = load_settings(config)
+        changes = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+        if changes:
+            settings = settings.model_copy(update={"server": settings.server.model_copy(update=changes)})
         if settings.auth.mode != "dev":
             raise ConfigError(f"dev-token needs auth.mode = \"dev\" (this config uses {settings.auth.mode!r})")
         token = DevAuthenticator(settings).mint(user, roles=tuple(role or ["user"]), ttl=ttl)

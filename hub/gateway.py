@@ -42,6 +42,7 @@ from hub.upstreams.pool import CredentialMissing, Instance, UpstreamPool, Upstre
 from hub.upstreams.ratelimit import RateLimits
 from hub.upstreams.redact import redact
 from hub.upstreams.registry import Connector
+from mcpguard.errors import MCPGuardError
 from mcpguard.types import Context, Direction, Outcome
 
 logger = logging.getLogger("hub.gateway")
@@ -176,13 +177,20 @@ class Gateway:
         self, message: dict[str, Any], *, direction: Direction, method: str, connector: str, principal: Principal,
         tool: str | None = None, request_id: Any = None,
     ) -> Outcome:
-        out = self.pipeline.protect(
-            message,
-            Context(direction=direction, method=method, server=connector, user=principal.user_id, tool=tool,
-                    request_id=request_id),
-        )
-        if inspect.isawaitable(out):
-            out = await out
+        try:
+            out = self.pipeline.protect(
+                message,
+                Context(direction=direction, method=method, server=connector, user=principal.user_id, tool=tool,
+                        request_id=request_id),
+            )
+            if inspect.isawaitable(out):
+                out = await out
+        except MCPGuardError as err:
+            # Fail closed, readably: e.g. the audit log cannot be written, or a stored token fails to open.
+            logger.error("pipeline refused a frame", extra={"connector": connector, "reason": err.reason,
+                                                            "direction": direction.value})
+            return Outcome("reject", None, error={"code": err.jsonrpc_code, "message": str(err),
+                                                  "data": {"reason": err.reason}})
         if self.metrics is not None:
             for d in getattr(out, "decisions", ()) or ():
                 action = getattr(getattr(d, "action", None), "value", "unknown")
@@ -269,16 +277,27 @@ class Gateway:
             logger.warning("listing failed", extra={"connector": c.name, "method": method,
                                                     "error_type": type(exc).__name__})
             return []
+        # The pipeline (and its tool guard: pins, poisoning scan) sees the upstream's own names, as in a tools/call;
+        # namespacing happens after.
+        allowed = [it for it in raw if isinstance(it.get(field), str)
+                   and (method != "tools/list" or c.manifest.tools.permits(it[field]))]
+        allowed, _ = redact(allowed, secrets)
+        outcome = await self.protect(
+            {"jsonrpc": "2.0", "id": 0, "result": {key: allowed}},
+            direction=Direction.SERVER_TO_CLIENT, method=method, connector=c.name, principal=principal,
+        )
+        if outcome.kind != "forward" or outcome.message is None:
+            logger.warning("listing blocked by policy", extra={"connector": c.name, "method": method})
+            return []
+        protected = (outcome.message.get("result") or {}).get(key, [])
         items: list[dict[str, Any]] = []
         seen: set[str] = set()
-        for item in raw:
+        for item in protected:
             name = item.get(field)
             if not isinstance(name, str):
                 continue
-            if method == "tools/list" and not c.manifest.tools.permits(name):
-                continue
             try:
-                full = namespaced(c.name, name)
+                full = namespaced(c.name, name, strict=method == "tools/list")
             except NamingError:
                 logger.warning("upstream name skipped: invalid once namespaced",
                                extra={"connector": c.name, "method": method})
@@ -288,16 +307,7 @@ class Gateway:
                 continue
             seen.add(full)
             items.append({**item, field: full})
-        items, _ = redact(items, secrets)
-        outcome = await self.protect(
-            {"jsonrpc": "2.0", "id": 0, "result": {key: items}},
-            direction=Direction.SERVER_TO_CLIENT, method=method, connector=c.name, principal=principal,
-        )
-        if outcome.kind != "forward" or outcome.message is None:
-            logger.warning("listing blocked by policy", extra={"connector": c.name, "method": method})
-            return []
-        result = outcome.message.get("result") or {}
-        return list(result.get(key, []))
+        return items
 
     async def _list(self, ctx: Any, params: Any, method: str, result_type: type) -> Any:
         principal = principal_of(ctx)

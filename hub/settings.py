@@ -171,6 +171,8 @@ class LimitsSettings(_Model):
     idle_seconds: float = Field(default=300.0, ge=1.0)
     call_timeout_seconds: float = Field(default=120.0, ge=1.0)
     connect_timeout_seconds: float = Field(default=30.0, ge=1.0)
+    #: How often a running per-user instance re-reads its user's credentials (a changed or deleted one restarts it).
+    credential_recheck_seconds: float = Field(default=30.0, ge=0.0)
     #: After a failed start, calls to that (user, connector) fail fast for this long instead of re-spawning.
     start_backoff_seconds: float = Field(default=30.0, ge=0.0)
     #: A listing (tools/list …) waits at most this long for each upstream; a slower one is left out of that page.

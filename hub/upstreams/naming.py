@@ -18,11 +18,17 @@ class NamingError(ValueError):
     """A namespaced name is invalid or collides."""
 
 
-def namespaced(connector: str, name: str) -> str:
-    """``{connector}__{name}``; raises :class:`NamingError` when the result is not a valid tool name."""
+def namespaced(connector: str, name: str, *, strict: bool = True) -> str:
+    """``{connector}__{name}``. ``strict`` (tool names): raises :class:`NamingError` when the result does not match
+    ``^[a-zA-Z0-9_-]{1,64}$``. Prompt, resource and template names are not held to that rule (resources are routed
+    by URI; names like ``architecture.md`` are normal there) but must be non-empty and free of control characters."""
     full = f"{connector}{SEP}{name}"
-    if not name or not TOOL_NAME.match(full):
-        raise NamingError(f"{connector}: name of {len(name)} chars does not fit ^[a-zA-Z0-9_-]{{1,64}}$ once prefixed")
+    if strict:
+        if not name or not TOOL_NAME.match(full):
+            raise NamingError(
+                f"{connector}: name of {len(name)} chars does not fit ^[a-zA-Z0-9_-]{{1,64}}$ once prefixed")
+    elif not name or len(full) > 256 or any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        raise NamingError(f"{connector}: name is empty, too long or has control characters")
     return full
 
 

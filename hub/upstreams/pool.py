@@ -75,6 +75,9 @@ class Instance:
     done: anyio.Event = field(default_factory=anyio.Event)
     error: BaseException | None = None
     broken: bool = False
+    #: SHA-256 over the injected credentials (never the values themselves) and when they were last re-checked.
+    cred_fp: str = ""
+    checked_at: float = 0.0
     lists: dict[str, list[Any]] = field(default_factory=dict)
 
     @property
@@ -195,6 +198,19 @@ class UpstreamPool:
         if self._backoff.get(key, 0.0) > self.clock():
             raise UpstreamUnavailable(f"connector {connector.name!r} failed to start recently; retrying shortly")
         inst = self._instances.get(key)
+        if (inst is not None and not inst.broken and connector.manifest.credentials and key[0] != SHARED
+                and self.clock() - inst.checked_at >= self.limits.credential_recheck_seconds):
+            # The user may have replaced or deleted a credential since the child started: restart it if so.
+            inst.checked_at = self.clock()
+            try:
+                fresh = await self._credentials(principal, connector)
+            except CredentialMissing:
+                inst.stop.set()
+                raise
+            if _fingerprint(fresh) != inst.cred_fp:
+                logger.info("credentials changed: restarting upstream",
+                            extra={"connector": connector.name, "owner": user_ref(key[0])})
+                inst.broken = True
         if inst is None or inst.broken or inst.stop.is_set():
             creds = await self._credentials(principal, connector)
             async with self._lock:
@@ -236,7 +252,8 @@ class UpstreamPool:
                 injected_env[spec.inject.env] = rendered
             else:
                 headers[spec.inject.header or ""] = rendered
-        inst = Instance(owner=owner, connector=connector, secrets=tuple(s for s in set(secrets) if s))
+        inst = Instance(owner=owner, connector=connector, secrets=tuple(s for s in set(secrets) if s),
+                        cred_fp=_fingerprint(creds), checked_at=self.clock())
         self._instances[inst.key] = inst
         assert self._tg is not None, "pool is not running"
         self._tg.start_soon(self._run, inst, injected_env, headers, principal.user_id if owner != SHARED else None)
@@ -323,6 +340,15 @@ class UpstreamPool:
         inst.broken = True
         if inst.inflight <= 1:
             inst.stop.set()
+
+
+def _fingerprint(creds: dict[str, str]) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for k in sorted(creds):
+        h.update(k.encode() + b"\0" + creds[k].encode() + b"\0")
+    return h.hexdigest()
 
 
 __all__ = ["CredentialMissing", "Instance", "SHARED", "UpstreamPool", "UpstreamUnavailable"]

@@ -10,6 +10,7 @@ span that contains one (defence in depth).
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
@@ -18,6 +19,19 @@ from mcpguard.types import Category
 
 #: Joins leaves in the scan buffer. No rule's character classes include it.
 SEP = b"\x00"
+
+
+_WORDS: dict[tuple[str, ...], re.Pattern[str]] = {}
+
+
+def mentions(context: str, words: tuple[str, ...]) -> bool:
+    """True when ``context`` contains one of ``words`` as a word (ASCII words must not touch other letters, so "tel"
+    does not match "hotel"; ``_`` and digits may touch: "resident_no")."""
+    pattern = _WORDS.get(words)
+    if pattern is None:
+        alts = [re.escape(w) if not w.isascii() else rf"(?<![a-z]){re.escape(w)}(?![a-z])" for w in words]
+        pattern = _WORDS[words] = re.compile("|".join(alts))
+    return pattern.search(context) is not None
 
 
 def byte_table(chars: bytes) -> bytes:
@@ -54,7 +68,11 @@ class ScanContext:
     text: str
     flag_placeholders: bool = False
     default_region: str = "KR"
+    #: The JSON key (last pointer segment) of each leaf, in leaf order; context checks read it as words before the
+    #: value, so ``{"resident_no": "9001011234568"}`` has the same context as ``resident_no: 9001011234568``.
+    keys: list[str] | None = None
     _lower: bytes | None = None
+    _starts: list[int] | None = None
 
     @property
     def lower(self) -> bytes:
@@ -64,10 +82,29 @@ class ScanContext:
         return self._lower
 
     def before(self, pos: int, width: int) -> str:
-        """Up to ``width`` characters of folded text before ``pos``, lower-cased, stopping at a leaf separator."""
+        """Up to ``width`` characters of folded text before ``pos``, lower-cased, stopping at a leaf separator, after
+        the leaf's JSON key (if any)."""
         s = self.text[max(0, pos - width) : pos]
         cut = s.rfind("\x00")
-        return (s[cut + 1 :] if cut >= 0 else s).lower()
+        s = (s[cut + 1 :] if cut >= 0 else s).lower()
+        key = self.key_at(pos)
+        return f"{key} {s}" if key else s
+
+    def key_at(self, pos: int) -> str:
+        """The JSON key of the leaf holding ``pos`` (``""`` when unknown)."""
+        if not self.keys:
+            return ""
+        if self._starts is None:
+            starts = [0]
+            text = self.text
+            i = text.find("\x00")
+            while i >= 0:
+                starts.append(i + 1)
+                i = text.find("\x00", i + 1)
+            self._starts = starts if len(starts) == len(self.keys) else []
+        if not self._starts:
+            return ""
+        return self.keys[bisect.bisect_right(self._starts, pos) - 1]
 
     def after(self, pos: int, width: int) -> str:
         """Up to ``width`` characters of folded text from ``pos``, lower-cased, stopping at a leaf separator."""
@@ -214,5 +251,6 @@ __all__ = [
     "Span",
     "WORD",
     "bounded",
+    "mentions",
     "byte_table",
 ]

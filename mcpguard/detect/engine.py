@@ -89,7 +89,8 @@ class Engine:
             pos += len(t) + 1
         folded, omap = fold(joined)
         buf = folded.encode("ascii", "replace")
-        ctx = ScanContext(buf, folded, self.config.flag_placeholders, self.config.default_region)
+        keys = [leaf.path[leaf.path.rfind("/") + 1 :].lower() for leaf in leaves] if len(leaves) > 1 or leaves[0].path else None
+        ctx = ScanContext(buf, folded, self.config.flag_placeholders, self.config.default_region, keys)
         raw: list[Span] = []
         seen: set[tuple[int, int]] = set()
         hits = self.finder.find(buf, lambda: ctx.lower)

@@ -41,7 +41,7 @@ TEST_SECRETS = frozenset(
 
 # Shapes that only ever occur in documentation and templates: AWS's EXAMPLE suffix, template variables, masks.
 _SECRET_SHAPES = re.compile(
-    rb"(?:EXAMPLE(?:KEY)?$|^\$\{[^}]*\}$|^\{\{[^}]*\}\}$|^<[^>]*>$|^%\(?\w*\)?s$|^\$[A-Z_][A-Z0-9_]*$"
+    rb"(?:EXAMPLE(?:KEY)?$|^\$\{[^}]*\}$|^\{\{[^}]*\}\}$|^<[^>]*>$|^%(?:\(\w+\))?s$|^\$[A-Z_][A-Z0-9_]*$"
     rb"|^(?:x+|X+|\*+|\.+|#+|0+|-+|_+)$|^your[_-]|^(?:changeme|password|secret|example|redacted|placeholder|"
     rb"dummy|sample|test|null|none|undefined|true|false|string|str|bytes|int)$)",
     re.IGNORECASE,

@@ -48,10 +48,8 @@ def main(
     except OSError as exc:
         return spawn_failed(exc)
 
-    import asyncio
-
     from mcpguard.jsonrpc.framing import Limits
-    from mcpguard.wrap.session import Prepared, Wrapper
+    from mcpguard.wrap.session import Prepared, Wrapper, run_loop
 
     def prepare() -> Prepared:
         from mcpguard.config import parse_config
@@ -79,7 +77,7 @@ def main(
     wrapper = Wrapper(argv, spawn_settings=spawn, server=name or spawn.name or "default", prepare=prepare,
                       environ=os.environ, popen=popen)
     try:
-        return asyncio.run(wrapper.run())
+        return run_loop(wrapper.run())
     finally:
         for fd in (0, 1):
             # connect_*_pipe made the client's pipes non-blocking; leave them as we found them.

@@ -25,21 +25,22 @@ from typing import Any, Protocol
 
 from mcpguard.errors import FrameError, MCPGuardError
 from mcpguard.jsonrpc.framing import (
-    OVERSIZE,
     Limits,
+    Oversize,
     LineSplitter,
     decode,
     encode,
     error_response,
     frame_id,
     oversize_error,
+    peek_id,
 )
 from mcpguard.types import Context, Direction, Outcome
 from mcpguard.wrap.child import Child, exit_status, spawn_failed, start
 from mcpguard.wrap.env import child_env
 from mcpguard.wrap.inflight import InFlight, Pending
 from mcpguard.wrap.settings import SpawnSettings
-from mcpguard.wrap.stderr import LineCutter, decode_piece
+from mcpguard.wrap.stderr import LineCutter, PemGate, decode_piece
 from mcpguard.wrap.streams import ByteSink, open_reader
 
 C2S = Direction.CLIENT_TO_SERVER
@@ -113,6 +114,15 @@ def _tool_of(msg: Mapping[str, Any], method: str) -> str | None:
     return name if type(name) is str else None
 
 
+def _forget(table: InFlight, cancel: Mapping[str, Any]) -> None:
+    # A cancelled request gets no response (MCP "Utilities › Cancellation"); keeping it would leak a table slot.
+    # A response that arrives anyway is then dropped as unsolicited, which is what the requester wants.
+    params = cancel.get("params")
+    rid = params.get("requestId") if type(params) is dict else None
+    if type(rid) is str or type(rid) is int:
+        table.pop(rid)
+
+
 class Wrapper:
     """Run ``argv`` as a child MCP server behind the protection pipeline.
 
@@ -160,6 +170,7 @@ class Wrapper:
         self._client_done: asyncio.Event | None = None
         self._escalate: asyncio.Event | None = None
         self._signalled = 0
+        self._pem = PemGate()
 
     # --- lifecycle ------------------------------------------------------------------------------------------------
 
@@ -352,7 +363,9 @@ class Wrapper:
             self._stderr_line(piece)
 
     def _stderr_line(self, piece: bytes) -> None:
-        text = decode_piece(piece)
+        text = self._pem.feed(decode_piece(piece))
+        if text is None:
+            return
         try:
             text, _ = self.pipeline.protect_text(text, Context(S2C, method="stderr", server=self.server))  # type: ignore[union-attr]
         except Exception as exc:  # noqa: BLE001 - fail closed: withhold the line
@@ -393,9 +406,13 @@ class Wrapper:
 
     def _client_frame(self, item: bytes | object) -> None:
         to_client = self._to_client
-        if item is OVERSIZE:
+        if isinstance(item, Oversize):
             self.note("client_oversize", "client frame over the size limit refused")
-            self._reply(to_client, None, oversize_error(self.limits.max_frame_bytes).jsonrpc_error())
+            rid = peek_id(item.prefix)
+            # Answer under the request's id when its prefix names one (and it is not already in flight).
+            if rid is not None and rid in self.client_inflight:
+                rid = None
+            self._reply(to_client, rid, oversize_error(self.limits.max_frame_bytes).jsonrpc_error())
             return
         try:
             msg, kind = decode(item, max_depth=self.limits.max_depth)  # type: ignore[arg-type]
@@ -433,6 +450,8 @@ class Wrapper:
                 data = self._encoded(outcome.message, None)
                 if data is not None:
                     self._to_child.append(data)
+                    if method == "notifications/cancelled":
+                        _forget(self.client_inflight, msg)
         else:
             rid = msg["id"]
             pending = self.server_inflight.pop(rid) if rid is not None else None
@@ -443,8 +462,14 @@ class Wrapper:
             self._answer(self._to_child, rid, outcome)
 
     def _child_frame(self, item: bytes | object) -> None:
-        if item is OVERSIZE:
+        if isinstance(item, Oversize):
             self.note("server_oversize", "server frame over the size limit dropped")
+            # If it names an open client request, that request is answered with the error instead of hanging.
+            rid = peek_id(item.prefix)
+            if rid is not None and self.client_inflight.pop(rid) is not None:
+                err = oversize_error(self.limits.max_frame_bytes).jsonrpc_error()
+                err["message"] = "the server's response exceeds the frame size limit; it was dropped"
+                self._reply(self._to_client, rid, err)
             return
         try:
             msg, kind = decode(item, max_depth=self.limits.max_depth)  # type: ignore[arg-type]
@@ -491,11 +516,14 @@ class Wrapper:
             else:
                 self._reply(self._to_child, rid, outcome.error or BLOCKED_ERROR)
         else:
-            outcome = self._protect(msg, Context(S2C, method=msg["method"], server=self.server))
+            method = msg["method"]
+            outcome = self._protect(msg, Context(S2C, method=method, server=self.server))
             if isinstance(outcome, Outcome) and outcome.kind == "forward":
                 data = self._encoded(outcome.message, None)
                 if data is not None:
                     self._to_client.append(data)
+                    if method == "notifications/cancelled":
+                        _forget(self.server_inflight, msg)
 
     def _answer(self, out: list[bytes], rid: str | int, outcome: Outcome | MCPGuardError) -> None:
         """Deliver the protected response to the side waiting for ``rid``; on any refusal that side still gets an
@@ -511,4 +539,15 @@ class Wrapper:
         self._reply(out, rid, outcome.error or BLOCKED_ERROR)
 
 
-__all__ = ["BLOCKED_CODE", "Notices", "Prepared", "Protector", "SERVER_EXITED_CODE", "Wrapper"]
+def run_loop(coro: Any) -> Any:
+    """Run ``coro`` to completion on uvloop when it is installed (lower per-frame latency), else on asyncio's own
+    loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coro)
+
+
+__all__ = ["BLOCKED_CODE", "Notices", "Prepared", "Protector", "SERVER_EXITED_CODE", "Wrapper", "run_loop"]

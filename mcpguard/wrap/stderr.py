@@ -3,7 +3,8 @@
 Servers log freely (a connection string in a stack trace, a token in a debug line), and the wrapper's stderr ends up
 in editor logs. Each line is decoded as UTF-8 (invalid bytes replaced), cut into pieces of at most
 :data:`MAX_LINE_BYTES`, stripped of terminal control sequences and passed through ``protect_text`` before it is
-written. A line that cannot be protected (e.g. the audit log is unavailable) is withheld, with a value-free notice.
+written. A private key printed over several lines is withheld as a block (:class:`PemGate`). A line that cannot be
+protected (e.g. the audit log is unavailable) is withheld, with a value-free notice.
 """
 
 from __future__ import annotations
@@ -76,6 +77,43 @@ def decode_piece(piece: bytes) -> str:
     return sanitize(text)
 
 
+_PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----")
+_PEM_END = re.compile(r"-----END [A-Z0-9 ]*-----")
+
+
+class PemGate:
+    """Withhold the body of a private key printed over several stderr lines.
+
+    Line-by-line scanning sees a PEM header alone (and blocks it) but not the base64 lines after it, which are key
+    material. From a ``-----BEGIN … PRIVATE KEY-----`` line until the matching ``-----END …-----`` line (or
+    ``max_lines`` lines, so a missing footer cannot swallow the log forever) every line is withheld and one marker
+    line is emitted instead.
+    """
+
+    __slots__ = ("_inside", "_count", "max_lines")
+
+    MARKER = "[BLOCKED:private_key] (a private key block printed by the server was withheld)"
+
+    def __init__(self, max_lines: int = 400) -> None:
+        self._inside = False
+        self._count = 0
+        self.max_lines = max_lines
+
+    def feed(self, line: str) -> str | None:
+        """The line to pass on (still to be protected), the marker, or None to withhold it."""
+        if self._inside:
+            self._count += 1
+            if _PEM_END.search(line) or self._count >= self.max_lines:
+                self._inside = False
+            return None
+        if _PEM_BEGIN.search(line):
+            if not _PEM_END.search(line):
+                self._inside = True
+                self._count = 0
+            return self.MARKER
+        return line
+
+
 ProtectText = Callable[[str], str]
 
-__all__ = ["MAX_LINE_BYTES", "LineCutter", "ProtectText", "decode_piece", "sanitize"]
+__all__ = ["MAX_LINE_BYTES", "LineCutter", "PemGate", "ProtectText", "decode_piece", "sanitize"]

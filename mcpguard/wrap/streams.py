@@ -9,11 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import os
+import stat
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 #: Bytes asked for per read.
 CHUNK = 1 << 20
+
+
+def pollable(fd: int) -> bool:
+    """True for what an event loop can watch: pipes, sockets, terminals. Not regular files nor ``/dev/null`` (epoll
+    refuses them, and libuv aborts on them instead of raising)."""
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or (stat.S_ISCHR(mode) and os.isatty(fd))
 
 
 class _ReadProtocol(asyncio.Protocol):
@@ -119,6 +130,8 @@ class ByteSink:
 
     async def open(self) -> None:
         loop = asyncio.get_running_loop()
+        if not pollable(self.fd):
+            return  # a regular file or /dev/null: plain blocking writes are fine
         try:
             pipe = self._fileobj or os.fdopen(self.fd, "wb", buffering=0, closefd=False)
             self._transport, self._proto = await loop.connect_write_pipe(_WriteProtocol, pipe)
@@ -171,12 +184,13 @@ async def open_reader(fd: int, high_water: int = 4 * CHUNK, fileobj: Any = None)
     """An async ``read()`` for ``fd`` returning the next chunk, or ``b""`` at end of stream. ``fileobj``, when given,
     is owned by the transport (closed at end of stream)."""
     loop = asyncio.get_running_loop()
-    try:
-        pipe = fileobj or os.fdopen(fd, "rb", buffering=0, closefd=False)
-        _, proto = await loop.connect_read_pipe(lambda: _ReadProtocol(high_water), pipe)
-        return proto.read
-    except (ValueError, OSError):
-        pass
+    if pollable(fd):
+        try:
+            pipe = fileobj or os.fdopen(fd, "rb", buffering=0, closefd=False)
+            _, proto = await loop.connect_read_pipe(lambda: _ReadProtocol(high_water), pipe)
+            return proto.read
+        except (ValueError, OSError):
+            pass
 
     async def read_blocking() -> bytes:
         try:
@@ -187,4 +201,4 @@ async def open_reader(fd: int, high_water: int = 4 * CHUNK, fileobj: Any = None)
     return read_blocking
 
 
-__all__ = ["CHUNK", "ByteSink", "open_reader"]
+__all__ = ["CHUNK", "ByteSink", "open_reader", "pollable"]

@@ -72,6 +72,14 @@ def faker(locale: str) -> Faker:
     return _FAKERS[locale]
 
 
+_T0, _T1 = datetime.datetime(2015, 1, 1), datetime.datetime(2026, 1, 1)
+
+
+def dt() -> datetime.datetime:
+    """A reproducible timestamp (Faker's ``date_time`` is bounded by *now*)."""
+    return EN.date_time_between(_T0, _T1)
+
+
 def rs(alphabet: str, n: int) -> str:
     return "".join(R.choice(alphabet) for _ in range(n))
 
@@ -102,7 +110,7 @@ class Text:
 
 
 def email() -> str:
-    f = R.choice([EN.free_email, EN.company_email, KO.free_email, EN.email])
+    f = R.choice([EN.free_email, EN.company_email, KO.free_email, KO.company_email])
     while True:
         e = f()
         if not e.split("@")[1].startswith("example."):
@@ -125,8 +133,15 @@ def phone() -> str:
         if not phonenumbers.is_valid_number(num):
             continue
         if region == "KR":
-            return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL) if R.random() < 0.8 \
-                else phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+            nat = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL)
+            k = R.random()
+            if k < 0.6:
+                return nat  # 010-1234-5678
+            if k < 0.75:
+                return nat.replace("-", " ")  # 010 1234 5678
+            if k < 0.85:
+                return nat.replace("-", "")  # 01012345678
+            return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
         if region == "US":
             nat = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL)  # (415) 555-2671
             digits = "".join(c for c in nat if c.isdigit())
@@ -162,10 +177,11 @@ def rrn(dash: bool = True) -> str:
         g = R.choice("12") if born.year < 2000 else R.choice("34")
         if R.random() < 0.1:
             g = str(int(g) + 4)  # foreign residents: 5-8
-        body = born.strftime("%y%m%d") + g + rs("0123456789", 5)
+        body = born.strftime("%y%m%d") + g + f"{R.randrange(0, 97):02d}" + rs("0123456789", 3)
         if R.random() < 0.5:
             full = body + std_rrn.calc_check_digit(body)
-            assert std_rrn.is_valid(full)
+            if not std_rrn.is_valid(full):
+                continue
         else:
             full = body + R.choice("0123456789")  # post-2020 numbers: random last digits
         return f"{full[:6]}-{full[6:]}" if dash else full
@@ -234,16 +250,21 @@ def npm_token() -> str:
 def jwt_token() -> str:
     claims = {"sub": str(R.randrange(10**6)), "iat": 1_700_000_000 + R.randrange(10**7), "scope": "read write",
               "email": email()}
-    return pyjwt.encode(claims, rs(B62, 32), algorithm=R.choice(["HS256", "HS384"]))
+    return pyjwt.encode(claims, rs(B62, 48), algorithm=R.choice(["HS256", "HS384"]))
+
+
+_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 
 def private_key() -> str:
+    # Keys are derived from the seeded RNG so the corpus is reproducible (OpenSSH's format embeds a random
+    # check value, so only PKCS#8 and traditional PEM are used).
     if R.random() < 0.5:
-        k = ec.generate_private_key(ec.SECP256R1())
+        k = ec.derive_private_key(R.randrange(1, _P256_ORDER), ec.SECP256R1())
         fmt = R.choice([serialization.PrivateFormat.PKCS8, serialization.PrivateFormat.TraditionalOpenSSL])
     else:
-        k = ed25519.Ed25519PrivateKey.generate()
-        fmt = R.choice([serialization.PrivateFormat.PKCS8, serialization.PrivateFormat.OpenSSH])
+        k = ed25519.Ed25519PrivateKey.from_private_bytes(R.randbytes(32))
+        fmt = serialization.PrivateFormat.PKCS8
     return k.private_bytes(serialization.Encoding.PEM, fmt, serialization.NoEncryption()).decode().strip()
 
 
@@ -293,7 +314,7 @@ def private_v6() -> str:
 
 
 def bucket() -> str:
-    return R.choice(["acme", "prod", "data", "logs", "ml", "web"]) + "-" + EN.word() + "-" + rs("abcdefghijklmnop0123456789", 6)
+    return R.choice(["acme", "prod", "data", "logs", "ml", "web"]) + "-" + EN.word().lower() + "-" + rs("abcdefghijklmnop0123456789", 6)
 
 
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "ap-northeast-2", "eu-central-1"]
@@ -313,7 +334,14 @@ KO_SENTENCES = [
 
 
 def en_prose(n: int = 6) -> str:
-    return " ".join(EN.paragraph(nb_sentences=R.randrange(3, 8)) for _ in range(n))
+    out = []
+    for _ in range(n):
+        out.append(EN.paragraph(nb_sentences=R.randrange(3, 8)))
+        if R.random() < 0.3:  # prose with numbers in it
+            out.append(f"In {R.randrange(1990, 2026)} revenue grew {R.randrange(1, 60)}% to ${R.randrange(10**5, 10**8):,}, "
+                       f"with {R.randrange(100, 99999):,} customers across {R.randrange(2, 80)} countries (see section "
+                       f"{R.randrange(1, 12)}.{R.randrange(1, 9)}).")
+    return " ".join(out)
 
 
 def ko_prose(n: int = 6) -> str:
@@ -323,13 +351,18 @@ def ko_prose(n: int = 6) -> str:
 def negatives() -> str:
     """A line of values that look sensitive and are not."""
     items = [
-        EN.uuid4(), EN.sha1(), EN.sha256(), EN.md5(), EN.date_time().isoformat(), str(1_700_000_000 + R.randrange(10**8)),
+        EN.uuid4(), EN.sha1(), EN.sha256(), EN.md5(), dt().isoformat(), str(1_700_000_000 + R.randrange(10**8)),
         f"v{R.randrange(1, 20)}.{R.randrange(0, 30)}.{R.randrange(0, 99)}", f"ORD-{R.randrange(2019, 2027)}-{R.randrange(10**6):06d}",
         f"${R.randrange(1, 10000)}.{R.randrange(100):02d}", f"build {R.randrange(10**7, 10**8)}", str(R.randrange(10**5, 10**6)),
         "AKIAIOSFODNN7EXAMPLE", "4242 4242 4242 4242", "someone@example.com", "127.0.0.1", "8.8.8.8", "2001:db8::1",
         f"sha512-{base64.b64encode(R.randbytes(64)).decode()}", "password = os.environ['DB_PASSWORD']", "token: str",
         "max_tokens=4096", "i-am-a-slug", "sk-button-primary", f"{R.randrange(1, 28):02d}/{R.randrange(1, 12):02d}/2024",
         "192.0.2.10", "Bearer token required", "@types/node", "git@github.com:acme/app.git", "logo@2x.png",
+        # digit runs that are ids, not PII: Snowflake ids, ms timestamps, ISBN-13, EAN-13, tracking numbers
+        str(R.randrange(10**18, 2 * 10**18)), str(1_600_000_000_000 + R.randrange(10**11)), f"ISBN 978-{R.randrange(10**9):09d}-{R.randrange(10)}",
+        f"EAN {R.choice('4')}{R.randrange(10**12):012d}"[:0] + f"EAN 880{R.randrange(10**10):010d}", f"1Z{rs('0123456789ABCDEF', 16)}",
+        f"invoice {R.randrange(10**9, 10**10)}", f"{R.randrange(100, 999)}-{R.randrange(100, 999)}-{R.randrange(1000, 9999)}-{R.randrange(100, 999)}",
+        f"lat {R.uniform(-90, 90):.6f} lon {R.uniform(-180, 180):.6f}", f"{R.randrange(10**6, 10**7)} bytes",
     ]
     return " ".join(R.sample(items, 6))
 
@@ -348,7 +381,7 @@ def git_log() -> tuple[dict, list]:
     for _ in range(R.randrange(3, 8)):
         name = R.choice([EN.name(), KO.name()])
         t.add(f"Commit: '{EN.sha1()}'\nAuthor: {name} <").val(email(), "email").add(">\n")
-        t.add(f"Date: {EN.date_time().isoformat()}\nMessage: {EN.sentence()}\n\n")
+        t.add(f"Date: {dt().isoformat()}\nMessage: {EN.sentence()}\n\n")
     if R.random() < 0.3:
         t.add("diff --git a/.env b/.env\n+AWS_ACCESS_KEY_ID=").val(aws_key_id(), "aws_access_key_id")
         t.add("\n+AWS_SECRET_ACCESS_KEY=").val(aws_secret(), "aws_secret_access_key").add("\n")
@@ -367,7 +400,7 @@ def sql_rows_text() -> tuple[dict, list]:
             t.add(", 'card': '").val(card(), "payment_card").add("'")
         elif c < 0.6:
             t.add(", 'ssn': '").val(ssn(), "us_ssn").add("'")
-        t.add(f", 'created_at': '{EN.date_time().isoformat(sep=' ')}', 'amount': {R.randrange(100, 10**6)}}}, ")
+        t.add(f", 'created_at': '{dt().isoformat(sep=' ')}', 'amount': {R.randrange(100, 10**6)}}}, ")
     t.add("]")
     return text_result(t)
 
@@ -376,7 +409,7 @@ def sql_rows_json() -> tuple[dict, list]:
     rows, labels = [], []
     for i in range(R.randrange(3, 9)):
         row = {"id": R.randrange(1, 99999), "customer": KO.name(), "email": email(), "phone": phone(),
-               "order_no": f"{R.randrange(2019, 2027)}{R.randrange(10**8):08d}", "created": EN.date_time().isoformat()}
+               "order_no": f"{R.randrange(2019, 2027)}{R.randrange(10**8):08d}", "created": dt().isoformat()}
         base = f"/structuredContent/rows/{i}"
         labels += [(f"{base}/email", 0, len(row["email"]), "email"), (f"{base}/phone", 0, len(row["phone"]), "phone")]
         k = R.random()
@@ -403,8 +436,7 @@ def env_file() -> tuple[dict, list]:
         t.add(f"{name}=").val(SECRET_GENS[typ](), typ).add("\n")
     t.add("DB_PASSWORD=").val(password(), "generic_secret").add("\n")
     t.add("DATABASE_URL=postgres://app:").val(password().replace("#", "x").replace("%", "y"), "url_credentials")
-    t.add(f"@{private_v4()}:5432/app\n".replace(".", ".", 1))
-    t.spans[-1:] = t.spans[-1:]
+    t.add("@").val(private_v4(), "private_ipv4").add(":5432/app\n")
     t.add("REDIS_URL=redis://default:").val(rs(B62, 24), "url_credentials").add("@cache.internal:6379/0\n")
     t.add(f"LOG_LEVEL=info\nTIMEOUT_MS={R.randrange(100, 9999)}\n")
     return text_result(t)
@@ -437,7 +469,7 @@ def python_source() -> tuple[dict, list]:
 
 
 def http_response() -> tuple[dict, list]:
-    t = Text().add(f"HTTP/1.1 200 OK\nDate: {EN.date_time().strftime('%a, %d %b %Y %H:%M:%S GMT')}\nContent-Type: application/json\n")
+    t = Text().add(f"HTTP/1.1 200 OK\nDate: {dt().strftime('%a, %d %b %Y %H:%M:%S GMT')}\nContent-Type: application/json\n")
     t.add(f"X-Request-Id: {EN.uuid4()}\nSet-Cookie: session=").val(jwt_token(), "jwt").add("; HttpOnly\n\n")
     t.add("{\"user\": {\"name\": \"" + EN.name() + "\", \"email\": \"").val(email(), "email")
     t.add("\", \"phone\": \"").val(phone(), "phone").add("\"}, \"access_token\": \"").val(rs(B62 + "-_", 43), "generic_secret")
@@ -452,7 +484,7 @@ def aws_cli() -> tuple[dict, list]:
         region = R.choice(REGIONS)
         d = {"InstanceId": res_id("i"), "ImageId": res_id("ami"), "SubnetId": res_id("subnet"), "VpcId": res_id("vpc"),
              "PrivateIpAddress": private_v4(), "SecurityGroups": [{"GroupId": res_id("sg"), "GroupName": "web"}],
-             "BlockDeviceMappings": [{"Ebs": {"VolumeId": res_id("vol")}}], "LaunchTime": EN.date_time().isoformat(),
+             "BlockDeviceMappings": [{"Ebs": {"VolumeId": res_id("vol")}}], "LaunchTime": dt().isoformat(),
              "IamInstanceProfile": {"Arn": f"arn:aws:iam::{acct}:instance-profile/{EN.word()}-role"},
              "Placement": {"AvailabilityZone": region + "a"}, "Ipv6Address": private_v6()}
         base = f"/structuredContent/Reservations/0/Instances/{i}"
@@ -469,14 +501,14 @@ def aws_cli() -> tuple[dict, list]:
 
 
 def infra_text() -> tuple[dict, list]:
-    t = Text().add(f"[{EN.date_time().isoformat()}] deploy started by ").val(email(), "email").add("\n")
+    t = Text().add(f"[{dt().isoformat()}] deploy started by ").val(email(), "email").add("\n")
     t.add("snapshot ").val(res_id("snap"), "ebs_snapshot_id").add(" of ").val(res_id("vol"), "ebs_volume_id").add(" completed\n")
     b = bucket()
     t.add("uploading to s3://").val(b, "s3_bucket").add(f"/releases/{EN.file_name()}\n")
     b2 = bucket()
     t.add("assets: https://").val(b2, "s3_bucket").add(f".s3.{R.choice(REGIONS)}.amazonaws.com/{EN.file_name()}\n")
     region = R.choice(REGIONS)
-    host = f"{EN.word()}-db.{rs('abcdefghijklmnopqrstuvwxyz0123456789', 12)}.{region}.rds.amazonaws.com"
+    host = f"{EN.word().lower()}-db.{rs('abcdefghijklmnopqrstuvwxyz0123456789', 12)}.{region}.rds.amazonaws.com"
     t.add("db endpoint: ").val(host, "rds_endpoint").add(f":5432 (engine postgres 15.{R.randrange(1, 9)})\n")
     t.add("AWS account ").val(account_id(), "aws_account_id").add(f" region {region}\n")
     t.add("role: ").val(f"arn:aws:iam::{account_id()}:role/{EN.word()}-deployer", "aws_arn").add("\n")
@@ -489,14 +521,14 @@ def listing() -> tuple[dict, list]:
     t = Text()
     for _ in range(R.randrange(8, 20)):
         t.add(R.choice(["[FILE] ", "[DIR] "]) + EN.file_path(depth=R.randrange(1, 4)).lstrip("/") + "\n")
-    t.add(f"[FILE] backup-{EN.date_time().strftime('%Y%m%d')}.sql.gz\n")
+    t.add(f"[FILE] backup-{dt().strftime('%Y%m%d')}.sql.gz\n")
     return text_result(t)
 
 
 def log_lines() -> tuple[dict, list]:
     t = Text()
     for _ in range(R.randrange(10, 25)):
-        ts = EN.date_time().isoformat()
+        ts = dt().isoformat()
         k = R.random()
         t.add(f"{ts} INFO req={EN.uuid4()} ")
         if k < 0.15:
@@ -554,7 +586,7 @@ SHAPES = {
     "secret": [(env_file, 0.3), (yaml_config, 0.2), (python_source, 0.2), (secrets_doc, 0.3)],
     "mcp": [(git_log, 0.25), (http_response, 0.2), (listing, 0.15), (infra_text, 0.2), (pii_text, 0.15), (blob, 0.05)],
 }
-COUNTS = {"prose": 220, "digit": 300, "secret": 220, "mcp": 420}
+COUNTS = {"prose": 600, "digit": 300, "secret": 220, "mcp": 420}
 
 
 def main() -> None:

@@ -8,7 +8,6 @@ import os
 import socket
 import subprocess
 import time
-from pathlib import Path
 
 import anyio
 import httpx2
@@ -203,3 +202,39 @@ async def test_cancelling_a_call_releases_the_upstream(hub):
         with anyio.fail_after(5):
             while any(i.inflight for i in pool.instances("frank@example.com")):
                 await anyio.sleep(0.02)
+
+
+@pytest.mark.parametrize("mode", ERAS)
+async def test_aggregated_listing_paginates(hub, mode, monkeypatch):
+    import hub.gateway as gateway_module
+
+    async with client_for(hub, "alice@example.com", mode) as c:
+        everything = [t.name for t in (await c.list_tools()).tools]
+        monkeypatch.setattr(gateway_module, "PAGE_SIZE", 4)
+        pages, cursor = [], None
+        while True:
+            page = await c.list_tools(cursor=cursor, cache_mode="refresh") if mode != "legacy" else \
+                await c.list_tools(cursor=cursor)
+            pages.append([t.name for t in page.tools])
+            cursor = page.next_cursor
+            if not cursor:
+                break
+    assert all(len(p) <= 4 for p in pages) and len(pages) >= 3
+    assert [n for p in pages for n in p] == everything
+
+
+@pytest.mark.parametrize("mode", ERAS)
+async def test_prompts_and_resources_are_aggregated(hub, mode):
+    async with client_for(hub, "alice@example.com", mode) as c:
+        prompts = {p.name for p in (await c.list_prompts()).prompts}
+        assert {"everything__simple-prompt", "remote__args-prompt"} <= prompts
+        got = await c.get_prompt("everything__args-prompt", {"city": "Seoul", "state": "KR"})
+        assert "Seoul" in str(got.messages[0].content)
+        resources = {str(r.uri): r.name for r in (await c.list_resources()).resources}
+        uri = "demo://resource/static/document/architecture.md"
+        assert uri in resources and resources[uri].startswith(("everything__", "remote__"))
+        assert (await c.read_resource(uri)).contents
+        templates = {t.uri_template for t in (await c.list_resource_templates()).resource_templates}
+        assert "demo://resource/dynamic/text/{resourceId}" in templates
+        # A URI only a template produces is routed by the template's literal prefix.
+        assert (await c.read_resource("demo://resource/dynamic/text/1")).contents

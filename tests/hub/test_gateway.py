@@ -59,3 +59,21 @@ async def test_list_changed_reaches_only_the_owner_or_everyone_for_shared():
     assert "s2" not in gw._listeners["alice@example.com"]
     await gw.relay(SimpleNamespace(owner="*"), "notifications/tools/list_changed", None)
     assert a.sent == ["tools", "tools"] and b.sent == ["tools"]
+
+
+class FailingPipeline:
+    def protect(self, message, ctx):
+        from mcpguard.errors import AuditUnavailable
+
+        raise AuditUnavailable("audit log unavailable: disk full")
+
+
+async def test_pipeline_failure_fails_closed_with_a_readable_refusal():
+    from mcpguard.types import Direction
+
+    gw = Gateway({}, pool=None, pipeline=FailingPipeline())
+    out = await gw.protect({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {}},
+                           direction=Direction.CLIENT_TO_SERVER, method="tools/call", connector="c",
+                           principal=ALICE)
+    assert out.kind == "reject" and out.message is None
+    assert "audit" in gw._refusal_text(out, "the arguments")

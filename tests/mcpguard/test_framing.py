@@ -18,6 +18,7 @@ from mcpguard.jsonrpc.framing import (
     frame_id,
     oversize_error,
     parse,
+    peek_id,
 )
 
 
@@ -61,6 +62,29 @@ def test_oversize_line_is_reported_once_and_its_tail_never_becomes_a_frame():
 def test_oversize_line_completed_in_one_chunk():
     s = LineSplitter(1024)
     assert s.feed(b"C" * 1025 + b"\n{}\n") == [OVERSIZE, b"{}"]
+
+
+def test_oversize_marker_keeps_a_bounded_prefix():
+    s = LineSplitter(1024)
+    [ev] = s.feed(b'{"jsonrpc":"2.0","id":42,"result":"' + b"x" * 5000)
+    assert ev == OVERSIZE and len(ev.prefix) == 256 and ev.prefix.startswith(b'{"jsonrpc":"2.0","id":42,')
+
+
+@pytest.mark.parametrize(
+    ("prefix", "rid"),
+    [
+        (b'{"jsonrpc":"2.0","id":42,"result":', 42),
+        (b'{"jsonrpc": "2.0", "id": "req-7", "method": "x"', "req-7"),
+        (b'{"jsonrpc":"2.0","id":-3,', -3),
+        (b'{"id":42,"jsonrpc":"2.0",', None),  # only the canonical order is trusted
+        (b'{"jsonrpc":"2.0","id":"a\\"b",', None),
+        (b'{"jsonrpc":"2.0","id":4.5,', None),
+        (b'{"jsonrpc":"2.0","id":null,', None),
+        (b"garbage", None),
+    ],
+)
+def test_peek_id(prefix, rid):
+    assert peek_id(prefix) == rid
 
 
 def test_line_exactly_at_the_limit_passes():

@@ -24,14 +24,14 @@ def issuer_ok(d: str) -> bool:
         return n == 15
     if d.startswith("6011") or 644 <= int(d[:3]) <= 649 or p2 == 65:
         return 16 <= n <= 19
-    if 3528 <= p4 <= 3589:
+    if p2 == 35:  # JCB (3528-3589) and neighbouring ranges issued by JCB partners
         return 16 <= n <= 19
     if 300 <= int(d[:3]) <= 305 or p2 in (36, 38, 39):
         return 14 <= n <= 19
     if p2 == 62:
         return 16 <= n <= 19
-    if p2 == 50 or 56 <= p2 <= 69:
-        return 12 <= n <= 19
+    if p2 == 50 or 56 <= p2 <= 69:  # Maestro: 12-19 digits allowed, 16-19 in practice (shorter runs are ids)
+        return 16 <= n <= 19
     return False
 
 

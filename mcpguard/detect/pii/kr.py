@@ -1,6 +1,7 @@
 """Korean resident registration numbers (주민등록번호, RRN) and business registration numbers (사업자등록번호, BRN).
 
-RRN: ``YYMMDD-GSSSSSC``. ``G`` gives sex and century (1/2: 1900s, 3/4: 2000s, 5–8: foreigners, 9/0: 1800s). Numbers
+RRN: ``YYMMDD-GSSSSSC``. ``G`` gives sex and century (1/2: 1900s, 3/4: 2000s, 5–8: foreign residents; 9/0, the 1800s,
+are rejected). Numbers
 issued since October 2020 have random digits after ``G``, so the historic mod-11 check digit cannot be required: a
 valid birth date plus ``G`` is the test, and a passing checksum only adds confidence. Without the dash a 13-digit run
 needs the checksum or a context word.
@@ -11,14 +12,18 @@ BRN: ``XXX-XX-XXXXX`` with the National Tax Service check digit (``stdnum.kr.brn
 from __future__ import annotations
 
 import datetime
+from typing import Callable
 
 from stdnum.kr import brn as _brn
+
+from mcpguard.detect.base import mentions
 from stdnum.kr import rrn as _rrn
 
-_CENTURY = {"1": 1900, "2": 1900, "5": 1900, "6": 1900, "3": 2000, "4": 2000, "7": 2000, "8": 2000, "9": 1800,
-            "0": 1800}
-RRN_CONTEXT = ("주민", "rrn", "resident", "registration", "등록번호", "jumin")
-BRN_CONTEXT = ("사업자", "business", "brn", "등록번호", "tax id", "법인")
+# 9/0 (born in the 1800s) are left out on purpose: nobody holding one is alive, and 13-digit barcodes (EAN "880…")
+# would otherwise pass as RRNs.
+_CENTURY = {"1": 1900, "2": 1900, "5": 1900, "6": 1900, "3": 2000, "4": 2000, "7": 2000, "8": 2000}
+RRN_CONTEXT = ("주민", "rrn", "resident", "registration", "jumin", "외국인등록")
+BRN_CONTEXT = ("사업자", "business", "brn", "tax id", "법인", "business_no", "biz")
 
 
 def rrn_date_ok(d: str, today: datetime.date | None = None) -> bool:
@@ -38,12 +43,12 @@ def rrn_checksum_ok(d: str) -> bool:
     return d[-1] == _rrn.calc_check_digit(d[:-1])
 
 
-def rrn_confidence(d: str, groups: tuple[int, ...], context: str) -> float | None:
-    """Confidence that ``d`` (13 digits, grouped as ``groups``) is an RRN given the preceding ``context`` text."""
-    if len(d) != 13 or not rrn_date_ok(d):
+def rrn_confidence(d: str, groups: tuple[int, ...], context: Callable[[], str]) -> float | None:
+    """Confidence that ``d`` (13 digits, grouped as ``groups``) is an RRN; ``context()`` returns the preceding text."""
+    if len(d) != 13 or groups not in ((6, 7), (13,)) or not rrn_date_ok(d):
         return None
     checksum = rrn_checksum_ok(d)
-    has_context = any(w in context for w in RRN_CONTEXT)
+    has_context = mentions(context(), RRN_CONTEXT)
     if groups == (6, 7):
         return 0.97 if checksum or has_context else 0.9
     if groups == (13,):
@@ -53,15 +58,15 @@ def rrn_confidence(d: str, groups: tuple[int, ...], context: str) -> float | Non
     return None
 
 
-def brn_confidence(d: str, groups: tuple[int, ...], context: str) -> float | None:
-    """Confidence that ``d`` (10 digits) is a BRN."""
-    if len(d) != 10 or not _brn.is_valid(d):
+def brn_confidence(d: str, groups: tuple[int, ...], context: Callable[[], str]) -> float | None:
+    """Confidence that ``d`` (10 digits) is a BRN; a contiguous run needs a context word."""
+    if len(d) != 10 or groups not in ((3, 2, 5), (10,)):
         return None
-    if groups == (3, 2, 5):
-        return 0.9
-    if groups == (10,) and any(w in context for w in BRN_CONTEXT):
-        return 0.85
-    return None
+    if groups == (10,) and not mentions(context(), BRN_CONTEXT):
+        return None
+    if not _brn.is_valid(d):
+        return None
+    return 0.9 if groups == (3, 2, 5) else 0.85
 
 
 __all__ = ["brn_confidence", "rrn_checksum_ok", "rrn_confidence", "rrn_date_ok"]

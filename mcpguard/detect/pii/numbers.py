@@ -21,11 +21,11 @@ import re
 
 from stdnum import iban as _stdnum_iban
 
-from mcpguard.detect.base import ScanContext, Span
+from mcpguard.detect.base import ScanContext, Span, mentions
 from mcpguard.detect.pii.card import card_confidence
-from mcpguard.detect.pii.ids import national_id, ssn_confidence
-from mcpguard.detect.pii.kr import brn_confidence, rrn_confidence
-from mcpguard.detect.pii.phone import phone_confidence
+from mcpguard.detect.pii.ids import SSN_CONTEXT, national_id, ssn_confidence
+from mcpguard.detect.pii.kr import BRN_CONTEXT, RRN_CONTEXT, brn_confidence, rrn_confidence
+from mcpguard.detect.pii.phone import PHONE_CONTEXT, phone_confidence
 from mcpguard.detect.placeholders import TEST_IBANS
 from mcpguard.types import Category
 
@@ -38,28 +38,52 @@ for _c in b"abcdefghijklmnopqrstuvwxyz_":
     _CLASSES[_c] = ord("a")
 for _c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZ":
     _CLASSES[_c] = ord("A")
+for _c in b":/":
+    _CLASSES[_c] = ord(":")
 CLASS_TABLE = bytes(_CLASSES)
 
 #: One pass, both shapes, anchored on the literal ``00`` (rare outside numbers, so CPython's prefix scan applies):
 #: group 1, an IBAN (ISO 13616: two capitals, two check digits, 10–34 more alphanumerics, single separators) whose
 #: check digits are the ``00``; otherwise at least 7 digits with single separators, not starting inside an
 #: alphanumeric run.
-CANDIDATES = re.compile(rb"00(?:(?<![0aA]AA00)(?<=AA00)((?:-?[A0]){10,34})|(?<![0aA]00)(?:-?0){5,40})")
+#: Digit runs right after ``:`` or ``/`` (times, ports, paths) and ISO/European dates are dropped in C.
+CANDIDATES = re.compile(
+    rb"00(?:(?<![0aA]AA00)(?<=AA00)((?:-?[A0]){10,34})"
+    rb"|(?<![0aA:]00)(?!00-00-00(?:-00)?(?![0-])|-00-0000(?![0-]))(?:-?0){5,40})"
+)
 _SPLIT = re.compile(rb"[ \-.]")
 _PHONE_LEFT = re.compile(rb"(?:\+\d{1,3}[ \-.]?)?(?:\(\d{1,4}\)[ \-.]?)?$")
+#: Lengths of contiguous digit runs some family accepts without context (cards, RRNs, Chinese ids).
+_BARE_LENGTHS = frozenset({13, 14, 15, 16, 17, 18, 19})
+#: Every context word of the numeric families: a bare run without one of these is dropped early.
+ALL_CONTEXT = tuple(sorted(set(PHONE_CONTEXT + RRN_CONTEXT + BRN_CONTEXT + SSN_CONTEXT) | {
+    "account", "owner", "principal", "accountid", "ownerid", "계정", "aadhaar", "uidai", "cpf"}))
 #: Space-grouped shapes that are one number (cards, phones): never split into tokens.
 _SPACED_SHAPES = {(4, 4, 4, 4), (4, 6, 5), (4, 6, 4), (4, 4, 4), (4, 4, 4, 4, 3), (2, 2, 4, 4), (3, 3, 4), (3, 4, 4)}
-ACCOUNT_CONTEXT = ("account", "owner", "principal", "aws_account", "accountid", "계정")
+ACCOUNT_CONTEXT = ("account", "owner", "principal", "accountid", "ownerid", "계정")
+#: Dates and times written with the candidate separators (``2024-01-15 10``, ``15.03.2024``) are never PII.
+_DATE = re.compile(rb"(?:19|20)\d\d[\-.](?:0[1-9]|1[0-2])[\-.](?:0[1-9]|[12]\d|3[01])(?:[ T]\d\d)?$"
+                   rb"|(?:0[1-9]|[12]\d|3[01])[\-.](?:0[1-9]|1[0-2])[\-.](?:19|20)\d\d$")
 
 
 def _classify(ctx: ScanContext, s: int, e: int, out: list[Span], allow_split: bool = True) -> bool:
     """Validate the candidate ``buf[s:e]``; append the best span. Returns True when something was found."""
     buf = ctx.buf
     raw = buf[s:e]
+    if _DATE.match(raw) or (e < len(buf) and buf[e] == 58 and len(raw) <= 13):  # 58: ":" a time follows
+        return False
+    if s > 0 and buf[s - 1] in b":/":  # seconds and fractions of a time, ports, path segments
+        return False
     parts = _SPLIT.split(raw)
-    groups = tuple(len(p) for p in parts)
+    if len(parts) == 2 and raw[len(parts[0])] == 46:  # one "." : a decimal number (coordinates, amounts)
+        return False
     digits = b"".join(parts).decode()
     n = len(digits)
+    if len(parts) == 1 and digits[0] != "0" and n not in _BARE_LENGTHS and (s == 0 or buf[s - 1] not in b"+("):
+        # A bare run that no family accepts without a context word: ids, timestamps, UUID tails. One check.
+        if not mentions(ctx.before(s, 32), ALL_CONTEXT):
+            return False
+    groups = tuple(len(p) for p in parts)
     seps = bytes(c for c in raw if c in b" -.")
     best: tuple[float, str, str, Category, int, int] | None = None
 
@@ -81,17 +105,17 @@ def _classify(ctx: ScanContext, s: int, e: int, out: list[Span], allow_split: bo
         if 12 <= n <= 19:
             offer(card_confidence(digits, groups, ctx.flag_placeholders), "payment_card", "card.pan")
         if n == 13:
-            offer(rrn_confidence(digits, groups, ctxt()), "kr_rrn", "kr.rrn")
+            offer(rrn_confidence(digits, groups, ctxt), "kr_rrn", "kr.rrn")
         elif n == 10:
-            offer(brn_confidence(digits, groups, ctxt()), "kr_brn", "kr.brn")
+            offer(brn_confidence(digits, groups, ctxt), "kr_brn", "kr.brn")
         elif n == 9:
-            offer(ssn_confidence(digits, groups, seps, ctxt(), ctx.flag_placeholders), "us_ssn", "us.ssn")
-        if n == 12 and groups in ((12,), (4, 4, 4)) and any(w in ctxt() for w in ACCOUNT_CONTEXT):
+            offer(ssn_confidence(digits, groups, seps, ctxt, ctx.flag_placeholders), "us_ssn", "us.ssn")
+        if n == 12 and groups in ((12,), (4, 4, 4)) and mentions(ctxt(), ACCOUNT_CONTEXT):
             offer(0.85, "aws_account_id", "aws.account_id", Category.INFRA)
     if n in (11, 12, 17, 18):
         if True:
             e2 = e + 1 if n == 17 and buf[e : e + 1] in (b"X", b"x") else e
-            nid = national_id(digits, groups, buf[s:e2], ctxt())
+            nid = national_id(digits, groups, buf[s:e2], ctxt)
             if nid:
                 offer(nid[1], "national_id", nid[0], Category.PII, s, e2)
     if 7 <= n <= 15 and (best is None or best[0] < 0.9):
@@ -105,7 +129,7 @@ def _classify(ctx: ScanContext, s: int, e: int, out: list[Span], allow_split: bo
             pdigits, pgroups = "".join(pparts), tuple(len(p) for p in pparts)
         else:
             pdigits, pgroups = digits, groups
-        offer(phone_confidence(text, pdigits, pgroups, ctxt(), ctx.default_region), "phone", "phone.number", a=ps)
+        offer(phone_confidence(text, pdigits, pgroups, ctxt, ctx.default_region), "phone", "phone.number", a=ps)
     if best is not None:
         out.append(Span(best[4], best[5], best[1], best[2], best[3], best[0]))
         return True

@@ -8,12 +8,26 @@ contiguous run preceded by a context word (``tel``, ``phone``, ``전화``, …).
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+from typing import Callable
+
 import phonenumbers
 
-PHONE_CONTEXT = ("tel", "phone", "mobile", "cell", "fax", "call", "contact", "전화", "휴대", "연락처", "핸드폰", "팩스")
+from mcpguard.detect.base import mentions
+
+PHONE_CONTEXT = ("tel", "phone", "mobile", "cell", "fax", "call", "called", "calling", "contact", "전화", "휴대", "연락처", "핸드폰", "팩스",
+                 "phone_number", "msisdn")
 _NANP = {(3, 3, 4)}
 
 
+# Cheap shape screens run before libphonenumber (a parse costs ~100 µs): Korean national numbers (trunk 0, mobile
+# 01x, Seoul 02, area 0[3-6]x, 070/050x/080 services) and NANP (area and exchange codes start with 2-9).
+_KR_SHAPE = re.compile(r"0(?:1[016789]\d{7,8}|2\d{7,8}|[3-6][1-5]\d{7,8}|70\d{8}|50\d{8,9}|80\d{7,8})")
+_NANP_SHAPE = re.compile(r"1?[2-9]\d\d[2-9]\d{6}")
+
+
+@lru_cache(maxsize=8192)
 def _valid(text: str, region: str | None) -> bool:
     try:
         num = phonenumbers.parse(text, region)
@@ -22,22 +36,37 @@ def _valid(text: str, region: str | None) -> bool:
     return phonenumbers.is_valid_number(num)
 
 
-def phone_confidence(text: str, digits: str, groups: tuple[int, ...], context: str, region: str) -> float | None:
-    """Confidence that ``text`` (the candidate as written, possibly with ``+``/parentheses) is a phone number."""
+def _plausible(digits: str, region: str | None) -> bool:
+    if region == "KR":
+        return _KR_SHAPE.fullmatch(digits) is not None
+    if region == "US":
+        return _NANP_SHAPE.fullmatch(digits) is not None
+    return True
+
+
+def phone_confidence(text: str, digits: str, groups: tuple[int, ...], context: Callable[[], str],
+                     region: str) -> float | None:
+    """Confidence that ``text`` (the candidate as written, possibly with ``+``/parentheses) is a phone number;
+    ``context()`` returns the preceding text."""
     n = len(digits)
     if not 7 <= n <= 15:
         return None
-    has_context = any(w in context for w in PHONE_CONTEXT)
     if text.startswith("+"):
         return 0.92 if _valid(text, None) else None
     grouped = len(groups) > 1 or text.startswith("(")
-    if digits[0] == "0" and (grouped or has_context or digits.startswith("01")):
-        if _valid(text, region):
-            return 0.9 if grouped else 0.8
+    if digits[0] == "0":
+        if not _plausible(digits, region):
+            return None
+        if grouped or digits.startswith("01") or mentions(context(), PHONE_CONTEXT):
+            return (0.9 if grouped else 0.8) if _valid(text, region) else None
         return None
-    if (groups in _NANP or text.startswith("(")) and n == 10 and _valid(text, "US"):
-        return 0.85
-    if has_context and (_valid(text, region) or (n == 10 and _valid(text, "US"))):
+    if n == 10 and (groups in _NANP or text.startswith("(")):
+        return 0.85 if _plausible(digits, "US") and _valid(text, "US") else None
+    if not mentions(context(), PHONE_CONTEXT):
+        return None
+    if _plausible(digits, region) and _valid(text, region):
+        return 0.8
+    if n in (10, 11) and _plausible(digits, "US") and _valid(text, "US"):
         return 0.8
     return None
 

@@ -88,7 +88,7 @@ RULES = [
         back=4,
         max_len=40,
         left=byte_table(ALNUM + b"_~.-"),
-        right=byte_table(ALNUM + b"_~.-"),
+        right=byte_table(ALNUM + b"_~-"),
         validate=_client_secret,
     ),
 ]

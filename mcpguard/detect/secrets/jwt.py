@@ -40,7 +40,7 @@ RULES = [
         locate=run_start(ALNUM + b"_-", 4100),
         max_len=17500,
         left=_B64URL,
-        right=byte_table(ALNUM + b"_-."),
+        right=byte_table(ALNUM + b"_-"),
         validate=_validate,
     )
 ]

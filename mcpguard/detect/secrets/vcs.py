@@ -31,7 +31,7 @@ def _checksummed(prefix_len: int):
 
 def _plain(conf: float):
     def validate(value: bytes, ctx: ScanContext, start: int) -> float | None:
-        body = value.split(b"-", 1)[-1].split(b"_", 1)[-1]
+        body = value.split(b"-", 1)[-1] if value.startswith(b"gl") else value[11:]
         if not ctx.flag_placeholders and (secret_placeholder(body) or len(set(body)) < 6):
             return None
         return conf

@@ -20,3 +20,10 @@ def test_invalid_names(name):
 @pytest.mark.parametrize("full", ["plain", "__x", "x__", ""])
 def test_not_namespaced(full):
     assert split(full) is None
+
+
+def test_relaxed_names_for_prompts_and_resources():
+    assert namespaced("docs", "architecture.md", strict=False) == "docs__architecture.md"
+    for bad in ("", "a\nb", "x" * 300):
+        with pytest.raises(NamingError):
+            namespaced("docs", bad, strict=False)

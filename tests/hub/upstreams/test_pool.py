@@ -103,3 +103,21 @@ async def test_start_failure_is_reported_then_backs_off(tmp_path):
         with pytest.raises(UpstreamUnavailable, match="could not be started"):  # retried after the backoff
             async with pool.session(ALICE, "broken"):
                 pass
+
+
+async def test_changed_credential_restarts_the_child(tmp_path):
+    now = [0.0]
+    pool = _pool(tmp_path, clock=lambda: now[0], credential_recheck_seconds=30)
+    creds = pool.sources["secret"]
+    async with pool.running():
+        async with pool.session(ALICE, "everything") as first:
+            pass
+        now[0] += 10  # within the re-check period: the same child
+        async with pool.session(ALICE, "everything") as again:
+            assert again is first
+        creds.values[("alice@example.com", "everything", "EVERYTHING_API_KEY")] = "alice-new-value-777"
+        now[0] += 31
+        async with pool.session(ALICE, "everything") as second:
+            assert second is not first and "alice-new-value-777" in second.secrets
+        with anyio.fail_after(10):
+            await first.done.wait()

@@ -10,7 +10,6 @@ regex engine from ``tests/mcpguard/fakes.py`` and no audit log (``--audit PATH``
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 from pathlib import Path
@@ -20,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from mcpguard.jsonrpc.framing import Limits  # noqa: E402
 from mcpguard.types import Outcome  # noqa: E402
-from mcpguard.wrap.session import Prepared, Wrapper  # noqa: E402
+from mcpguard.wrap.session import Prepared, Wrapper, run_loop  # noqa: E402
 from mcpguard.wrap.settings import SpawnSettings  # noqa: E402
 
 
@@ -87,7 +86,7 @@ def main() -> int:
 
     spawn = SpawnSettings(stderr=o.get("--stderr", ["filter"])[0],
                           env_passthrough=tuple(o.get("--env-passthrough", [])))
-    return asyncio.run(Wrapper(argv, spawn_settings=spawn, server="test", prepare=prepare,
+    return run_loop(Wrapper(argv, spawn_settings=spawn, server="test", prepare=prepare,
                                environ=os.environ).run())
 
 

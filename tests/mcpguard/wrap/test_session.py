@@ -8,6 +8,7 @@ small fake engine, so these tests do not depend on the detection engine.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -151,11 +152,23 @@ def test_invalid_and_unsolicited_child_frames_are_dropped(wrapper):
     assert all(b"stale" not in line and b"NaN" not in line for line in w.raw_stdout)
 
 
-def test_oversize_child_frame_is_dropped_and_the_stream_resynchronizes(wrapper):
+def test_oversize_child_frame_is_dropped_and_its_request_answered(wrapper):
     w = wrapper(max_frame=4096)
     w.request(1, "tools/call", _echo(10_000))
-    assert w.call(2, "tools/call", _echo(10))["id"] == 2
-    assert "server frame over the size limit dropped" in (w.close_stdin() or w.wait() or w.stderr_text())
+    err = w.recv()
+    assert err["id"] == 1 and err["error"]["data"]["reason"] == "frame_too_large"
+    assert "x" * 100 not in json.dumps(err)
+    assert w.call(2, "tools/call", _echo(10))["id"] == 2  # resynchronized
+    w.close_stdin()
+    w.wait()
+    assert "server frame over the size limit dropped" in w.stderr_text()
+
+
+def test_oversize_client_request_is_answered_under_its_id_when_the_prefix_names_it(wrapper):
+    w = wrapper(max_frame=4096)
+    w.send_raw(b'{"jsonrpc":"2.0","id":"big-1","method":"tools/call","params":{"x":"' + b"y" * 9000 + b'"}}\n')
+    err = w.recv()
+    assert err["id"] == "big-1" and err["error"]["data"]["reason"] == "frame_too_large"
 
 
 def test_unterminated_huge_line_does_not_grow_memory(wrapper):
@@ -216,6 +229,20 @@ def test_duplicate_in_flight_id_is_refused_without_disturbing_the_first(wrapper)
     w.request(7, "tools/list")
     err = w.recv()
     assert err["id"] is None and err["error"]["data"]["reason"] == "duplicate_id"
+
+
+def test_cancelled_requests_free_their_slot(wrapper):
+    w = wrapper()
+    for i in range(3):
+        w.request(i, "test/hang")
+        w.send({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": i}})
+    # Reusing a cancelled id is no longer a duplicate, and the child's death answers only what is still open.
+    w.request(0, "tools/list")
+    assert w.recv()["id"] == 0
+    w.request(9, "test/exit", {"code": 0})
+    err = w.recv()
+    assert err["id"] == 9 and err["error"]["data"]["reason"] == "server_exited"
+    assert w.recv() is None
 
 
 def test_client_response_to_no_open_request_is_dropped(wrapper):
@@ -331,12 +358,16 @@ def test_stderr_is_filtered_line_by_line(wrapper, tmp_path):
     w = wrapper(protector="fake", tmp=str(tmp_path))
     line = f"boto: using key {SECRET} for alice@example.com\x1b[31m"
     assert w.call(1, "test/stderr", {"hex": line.encode().hex()})["id"] == 1
+    pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----"
+    assert w.call(2, "test/stderr", {"hex": pem.encode().hex()})["id"] == 2
     w.close_stdin()
     assert w.wait() == 0
     err = w.stderr_text()
     assert SECRET not in err and "alice@example.com" not in err
     assert "[REDACTED:aws_access_key_id]" in err
     assert "\x1b" not in err
+    assert "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC" not in err and "BKcwggSjAgEAAoIBAQC7" not in err
+    assert "[BLOCKED:private_key]" in err
 
 
 def test_stderr_drop_and_inherit(wrapper, tmp_path):
@@ -387,3 +418,18 @@ def test_audit_unavailable_fails_closed_in_both_directions(wrapper):
 
 if sys.platform != "linux":  # pragma: no cover
     pytestmark = pytest.mark.skip("process-group tests are Linux-specific")
+
+
+def test_files_and_dev_null_as_client_streams(tmp_path):
+    # Regular files and /dev/null cannot be polled by an event loop (libuv aborts on them): blocking fallback.
+    import subprocess
+
+    from tests.mcpguard.wrap.harness import LAUNCH
+
+    argv = LAUNCH + ["--", *ECHO]
+    assert subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, timeout=30).returncode == 0
+    src, dst = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text('{"jsonrpc":"2.0","id":1,"method":"tools/list"}\n{"jsonrpc":"2.0","id":2,"method":"tools/list"}\n')
+    with src.open("rb") as fin, dst.open("wb") as fout:
+        assert subprocess.run(argv, stdin=fin, stdout=fout, timeout=30).returncode == 0
+    assert [line[:25] for line in dst.read_text().splitlines()] == ['{"jsonrpc":"2.0","id":1,"', '{"jsonrpc":"2.0","id":2,"']

@@ -21,7 +21,7 @@ from mcpguard.wrap.settings import (
     resolve_path,
     spawn_settings,
 )
-from mcpguard.wrap.stderr import LineCutter, decode_piece, sanitize
+from mcpguard.wrap.stderr import LineCutter, PemGate, decode_piece, sanitize
 
 ENV = {
     "PATH": "/usr/bin",
@@ -187,6 +187,21 @@ def test_decode_piece_escapes_controls_and_bad_utf8():
     assert decode_piece(b"ok\t\x1b[31mred\r") == "ok\t\\x1b[31mred"
     assert decode_piece(b"\xff") == "\ufffd"
     assert sanitize("\x9b2J") == "\\x9b2J"
+
+
+def test_pem_gate_withholds_a_multi_line_private_key():
+    g = PemGate(max_lines=5)
+    lines = ["loading key", "-----BEGIN RSA PRIVATE KEY-----", "MIIEpAIBAAKCAQEA1", "q2w3e4r5", "-----END RSA PRIVATE KEY-----",
+             "done", "-----BEGIN CERTIFICATE-----", "MIIB", "-----END CERTIFICATE-----"]
+    out = [g.feed(x) for x in lines]
+    assert out == ["loading key", PemGate.MARKER, None, None, None, "done", "-----BEGIN CERTIFICATE-----", "MIIB",
+                   "-----END CERTIFICATE-----"]
+
+
+def test_pem_gate_without_footer_resumes_after_max_lines():
+    g = PemGate(max_lines=3)
+    out = [g.feed(x) for x in ["-----BEGIN OPENSSH PRIVATE KEY-----", "a", "b", "c", "after"]]
+    assert out == [PemGate.MARKER, None, None, None, "after"]
 
 
 # --- exit status ----------------------------------------------------------------------------------------------
