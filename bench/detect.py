@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import argparse
 import platform
+import random
 import sys
 import time
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -40,12 +42,72 @@ from mcpguard.types import Context, Direction  # noqa: E402
 from tests.corpus.scoring import load, score, table  # noqa: E402
 
 MIXES = ("prose", "digit", "secret", "mcp", "all")
+TRAFFIC = ("prose-heavy", "digit-heavy", "secret-heavy", "mixed")
 
 
 def frames_for(records: list[dict], mix: str) -> list[bytes]:
     """Serialized JSON-RPC response frames for the records of ``mix`` (``all``: every record)."""
     chosen = [r for r in records if mix == "all" or r["mix"] == mix]
     return [orjson.dumps({"jsonrpc": "2.0", "id": r["record"], "result": r["data"]}) for r in chosen]
+
+
+def _texts(records: list[dict], mix: str) -> list[str]:
+    return [c["text"] for r in records if r["mix"] == mix for c in r["data"].get("content", []) if c.get("text")]
+
+
+def _log_line(rnd: random.Random) -> str:
+    """A numbers-dense log line with no PII: timestamp, UUID, ids, amounts, latencies, public address, version."""
+    return (f"2025-{rnd.randrange(1, 13):02d}-{rnd.randrange(1, 29):02d}T{rnd.randrange(24):02d}:{rnd.randrange(60):02d}:"
+            f"{rnd.randrange(60):02d}.{rnd.randrange(10**6):06d}Z INFO req={uuid.UUID(int=rnd.getrandbits(128))} "
+            f"order={rnd.randrange(10**9, 10**10)} amount={rnd.randrange(10**6) / 100:.2f} took={rnd.randrange(1, 999)}ms "
+            f"ip=203.0.{rnd.randrange(256)}.{rnd.randrange(256)} ts={1_700_000_000 + rnd.randrange(10**8)} "
+            f"v{rnd.randrange(1, 9)}.{rnd.randrange(30)}.{rnd.randrange(99)} sku={rnd.randrange(10**5, 10**6)}\n")
+
+
+_CODE = (
+    "def handler(event, context):\n    items = load_items(event['bucket'], event['prefix'])\n"
+    "    for item in items:\n        if item.size > MAX_SIZE:\n            logger.warning('skip %s', item.key)\n"
+    "            continue\n        process(item)\n    return {'status': 200, 'count': len(items)}\n\n"
+)
+
+
+def traffic_frames(records: list[dict], kind: str, n_frames: int = 48, leaves: int = 32, leaf_size: int = 2048) -> list[bytes]:
+    """Realistic-density frames (~64 KiB, 32 text leaves of ~2 KiB, as in docs/benchmarks.md's method):
+
+    - ``prose-heavy``: chat/prose leaves (English and Korean) with one leaf in 16 from the labelled ``mcp`` records
+      (git logs, HTTP responses, PII text);
+    - ``digit-heavy``: numbers-dense log leaves (timestamps, UUIDs, ids, amounts, public IPs) with one leaf in 8 from
+      the labelled ``digit`` records (SQL rows with e-mails, phones, RRNs, cards);
+    - ``secret-heavy``: code leaves alternating with labelled ``secret`` records (.env, YAML, source with keys);
+    - ``mixed``: a third of each.
+    """
+    rnd = random.Random(7)
+    prose, mcp, digit, secret = (_texts(records, m) for m in ("prose", "mcp", "digit", "secret"))
+
+    def fill(src: list[str]) -> str:
+        out = ""
+        while len(out) < leaf_size:
+            out += rnd.choice(src) + "\n"
+        return out[:leaf_size]
+
+    def leaf(k: str, i: int) -> str:
+        if k == "prose-heavy":
+            return fill(mcp) if i % 16 == 0 else fill(prose)
+        if k == "digit-heavy":
+            if i % 8 == 0:
+                return fill(digit)
+            out = ""
+            while len(out) < leaf_size:
+                out += _log_line(rnd)
+            return out
+        return fill(secret) if i % 2 == 0 else (_CODE * (leaf_size // len(_CODE) + 1))[:leaf_size]
+
+    frames = []
+    for f in range(n_frames):
+        k = kind if kind != "mixed" else TRAFFIC[f % 3]
+        content = [{"type": "text", "text": leaf(k, i)} for i in range(leaves)]
+        frames.append(orjson.dumps({"jsonrpc": "2.0", "id": f, "result": {"content": content}}))
+    return frames
 
 
 def measure(fn, frames, repeat: int) -> tuple[float, float]:
@@ -136,10 +198,14 @@ def main() -> None:
 
         return run
 
-    header = "| mix | MB | memchr | parse+walk | detect (hyperscan) | detect (python) | protect (hyperscan) | protect (python) |"
+    header = "| frames | MB | memchr | parse+walk | detect (hyperscan) | detect (python) | protect (hyperscan) | protect (python) |"
     print(header)
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for mix in (("all",) if args.quick else MIXES):
+    for kind in TRAFFIC:
+        frames_by_mix[kind] = traffic_frames(records, kind)
+        leaves_by_mix[kind] = [collect_message(orjson.loads(f)) for f in frames_by_mix[kind]]
+    runs = ("mixed", "all") if args.quick else TRAFFIC + MIXES
+    for mix in runs:
         frames = frames_by_mix[mix]
         mb = sum(map(len, frames)) / 1e6
         cells = []
@@ -153,7 +219,8 @@ def main() -> None:
         ):
             cpu, wall = measure(fn, data, args.repeat)
             cells.append(f"{mb / cpu:,.0f} ({mb / wall:,.0f})")
-        print(f"| {mix} | {mb:.2f} | " + " | ".join(cells) + " |")
+        label = f"traffic: {mix}" if mix in TRAFFIC else f"corpus: {mix}"
+        print(f"| {label} | {mb:.2f} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -9,8 +9,9 @@ with blocking I/O, so the client's own cost is small and identical in both arms.
 
 - *Start-up*: time from ``Popen`` to the ``initialize`` response, median of ``--starts`` runs per arm; overhead is
   wrapped minus direct. Measured with the echo child (boots in tens of ms, so the wrapper's own start-up is exposed)
-  and with the real ``mcp-server-git`` (boots in ~1 s; the wrapper prepares its pipeline while the child boots). The wrapped arm runs the real console script (``mcpguard wrap --config <tmp> -- …``) with the
-  real pipeline (detection engine, keys, audit log in a temp dir).
+  and with the real ``mcp-server-git`` (boots in ~1 s; the wrapper prepares its pipeline while the child boots).
+  The wrapped arm runs the real console script (``mcpguard wrap --config <tmp> -- …``) with the real pipeline
+  (detection engine, tool guard, keys, audit log in a temp dir).
 - *Round trip*: sequential ``tools/call`` requests after a warm-up; p50/p99 per arm per size (1 KiB, 64 KiB, 1 MiB,
   8 MiB); overhead = wrapped p50 − direct p50. For 8 MiB also the wrapper's processing rate, size / overhead (MB/s,
   10^6 bytes), which is what the "≥ 100 MB/s" target is compared with, and the end-to-end rate of each arm.
@@ -192,7 +193,8 @@ def main() -> None:
             w_s += startup(wrapped, 1)
         print("\n| start-up (to initialize response) | direct | wrapped | overhead |\n|---|---|---|---|")
         print(f"| echo child, median of {starts} | {statistics.median(d_s) * 1e3:.1f} ms | "
-              f"{statistics.median(w_s) * 1e3:.1f} ms | **{(statistics.median(w_s) - statistics.median(d_s)) * 1e3:.1f} ms** |")
+              f"{statistics.median(w_s) * 1e3:.1f} ms | "
+              f"**{(statistics.median(w_s) - statistics.median(d_s)) * 1e3:.1f} ms** |")
         if not args.no_git:
             runs = max(2, starts // 3)
             g_d, g_w = [], []
@@ -200,7 +202,8 @@ def main() -> None:
                 g_d += startup(GIT, 1)
                 g_w += startup(wrapped_argv(args.protector, tmp, GIT), 1)
             print(f"| mcp-server-git, median of {runs} | {statistics.median(g_d) * 1e3:.0f} ms | "
-                  f"{statistics.median(g_w) * 1e3:.0f} ms | **{(statistics.median(g_w) - statistics.median(g_d)) * 1e3:.0f} ms** |")
+                  f"{statistics.median(g_w) * 1e3:.0f} ms | "
+                  f"**{(statistics.median(g_w) - statistics.median(g_d)) * 1e3:.0f} ms** |")
         print("\n| result size | direct p50 / p99 | wrapped p50 / p99 | overhead p50 | overhead p99 |"
               "\n|---|---|---|---|---|")
         rates = None

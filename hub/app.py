@@ -150,6 +150,31 @@ class TokenCache:
             self._d.pop(k, None)
 
 
+class _Grants:
+    """``await grants(principal)`` → connector names granted to the user or their roles (a database query, run in a
+    worker thread), cached per user for ``ttl`` seconds; offboarding drops the user's entry."""
+
+    def __init__(self, lookup: Callable[[Principal], Any], ttl: float = 15.0) -> None:
+        self.lookup, self.ttl = lookup, ttl
+        self._d: dict[tuple[str, frozenset[str]], tuple[frozenset[str], float]] = {}
+
+    async def __call__(self, principal: Principal) -> frozenset[str]:
+        key = (principal.user_id, frozenset(principal.roles))
+        hit = self._d.get(key)
+        now = time.monotonic()
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        granted = frozenset(await anyio.to_thread.run_sync(self.lookup, principal))
+        if len(self._d) > 10_000:
+            self._d.clear()
+        self._d[key] = (granted, now + self.ttl)
+        return granted
+
+    async def on_user_deleted(self, user_id: str) -> None:
+        for k in [k for k in self._d if k[0] == user_id]:
+            self._d.pop(k, None)
+
+
 def make_authenticate(authenticator: Authenticator, admit: Callable[[Principal], Any] | None = None,
                       cache: TokenCache | None = None) -> Callable[[Request], Any]:
     """``await authenticate(request)`` → :class:`Principal` (also stored as ``scope["hub.principal"]``) or raises
@@ -287,9 +312,12 @@ class HubMiddleware:
         finally:
             route = self._route_name(path)
             self.metrics.http_requests.labels(route, str(status_holder[0])).inc()
-            access_log.info("request", extra={
-                "method": scope.get("method"), "route": route, "status": status_holder[0],
-                "ms": round((time.perf_counter() - started) * 1000, 2)})
+            fields = {"request_id": rid, "method": scope.get("method"), "route": route, "status": status_holder[0],
+                      "ms": round((time.perf_counter() - started) * 1000, 2)}
+            principal = scope.get("hub.principal")
+            if isinstance(principal, Principal):
+                fields["user"] = user_ref(principal.user_id)  # a pseudonym: user ids are e-mails
+            access_log.info("request", extra=fields)
             request_id_var.reset(token)
 
 
@@ -309,6 +337,8 @@ class HubState:
     pool: Any = None
     gateway: Any = None
     offboarding: Any = None
+    #: The user directory (hub.users.UserDirectory) when the vault component provides one.
+    users: Any = None
 
 
 class _Offboarding:
@@ -398,16 +428,22 @@ def create_app(
     pipeline = (pipeline_factory or default_pipeline)(settings)
     state = HubState(settings=settings, metrics=metrics)
     pool = UpstreamPool(settings, connectors, sources, metrics=metrics)
-    gateway = Gateway(connectors, pool, pipeline, metrics=metrics, call_timeout=settings.limits.call_timeout_seconds,
-                      list_timeout=settings.limits.list_timeout_seconds)
-    pool.on_notification = gateway.relay
-    state.pool, state.gateway = pool, gateway
     users = next((c.extras["users"] for c in components if "users" in c.extras), None)
+    access = None
+    if settings.connectors.require_grants:
+        if users is None or not hasattr(users, "granted_connectors"):
+            raise ConfigError("connectors.require_grants needs the user directory (hub.vault) installed")
+        access = _Grants(users.granted_connectors)
+    gateway = Gateway(connectors, pool, pipeline, metrics=metrics, call_timeout=settings.limits.call_timeout_seconds,
+                      list_timeout=settings.limits.list_timeout_seconds, access=access)
+    pool.on_notification = gateway.relay
+    state.pool, state.gateway, state.users = pool, gateway, users
     admission = _Admission(getattr(users, "admit", None))
     token_cache = TokenCache()
     # Pool first (stop their children), then the components (vault credentials, auth-side token revocation), then
     # the caches, so no request can re-admit the user from a cache filled in between.
-    offboarding = _Offboarding([pool, *(h for c in components for h in c.offboarding), admission, token_cache])
+    offboarding = _Offboarding([pool, *(h for c in components for h in c.offboarding), admission, token_cache,
+                                *([access] if access is not None else [])])
     state.offboarding = offboarding
     state.probes = [p for c in components for p in c.probes]
 

@@ -63,6 +63,10 @@ def serve(
     import uvicorn
 
     typer.echo(f"mcpguard hub ({settings.auth.mode} mode) on {settings.server.mcp_url}", err=True)
+    if settings.auth.mode == "dev" and settings.server.host not in ("127.0.0.1", "localhost", "::1"):
+        # Dev tokens are minted by anyone who can read the key file on this host: fine for local use only.
+        typer.echo("mcpguard hub: warning: dev auth mode on a non-loopback address; use auth.mode = \"facade\" or "
+                   "\"entra\" for anything shared", err=True)
     DrainingServer(app_.state.hub, uvicorn.Config(
         app_, host=settings.server.host, port=settings.server.port, log_config=None, lifespan="on",
         timeout_graceful_shutdown=int(settings.server.drain_seconds) or None, timeout_keep_alive=5,

@@ -123,6 +123,7 @@ class Gateway:
         metrics: Any = None,
         call_timeout: float = 120.0,
         list_timeout: float = 10.0,
+        access: Any = None,
         name: str = "mcpguard-hub",
         version: str = "0.1.0",
     ) -> None:
@@ -132,6 +133,8 @@ class Gateway:
         self.metrics = metrics
         self.call_timeout = call_timeout
         self.list_timeout = list_timeout
+        #: ``await access(principal) -> set of connector names`` the user may use, or None for "all enabled".
+        self.access = access
         self.rates = RateLimits(connectors)
         self.name = name
         self.version = version
@@ -226,11 +229,17 @@ class Gateway:
 
     async def usable(self, principal: Principal) -> list[Connector]:
         """Connectors this user may use now: enabled and with every required credential stored."""
+        granted = await self.access(principal) if self.access is not None else None
         out = []
         for c in self.connectors.values():
+            if granted is not None and c.name not in granted:
+                continue
             if not c.manifest.needs_credentials or await self.pool.has_required_credentials(principal, c):
                 out.append(c)
         return out
+
+    async def granted(self, principal: Principal, connector: str) -> bool:
+        return self.access is None or connector in await self.access(principal)
 
     async def _fetch_all(self, inst: Instance, method: str) -> list[dict[str, Any]]:
         """Every page of one upstream listing (cached on the instance until list_changed)."""
@@ -325,16 +334,28 @@ class Gateway:
         async with anyio.create_task_group() as tg:
             for c in connectors:
                 tg.start_soon(one, c)
-        merged = [item for c in connectors for item in results.get(c.name, [])]
+        merged: list[dict[str, Any]] = []
+        owners: dict[str, str] = {}
+        uri_field = {"resources/list": "uri", "resources/templates/list": "uriTemplate"}.get(method)
+        for c in connectors:
+            for item in results.get(c.name, []):
+                if uri_field is not None:
+                    # URIs are not namespaced: a URI two connectors both serve would be ambiguous to read, so the
+                    # first connector (in configuration order) keeps it and the collision is logged.
+                    uri = str(item.get(uri_field, ""))
+                    if uri in owners:
+                        logger.warning("resource URI collision: later connector's entry dropped",
+                                       extra={"connector": c.name, "kept": owners[uri], "method": method})
+                        continue
+                    owners[uri] = c.name
+                merged.append(item)
         if method == "tools/list":
             if len(self._input_schemas) > 50_000:
                 self._input_schemas.clear()
             for item in merged:
                 self._input_schemas[item["name"]] = item.get("inputSchema")
         if method == "resources/list":
-            self._resource_routes[principal.user_id] = {
-                it["uri"]: c.name for c in connectors for it in results.get(c.name, []) if "uri" in it
-            }
+            self._resource_routes[principal.user_id] = owners
         page = merged[offset: offset + PAGE_SIZE]
         body: dict[str, Any] = {LISTS[method][0]: page}
         if offset + PAGE_SIZE < len(merged):
@@ -376,6 +397,8 @@ class Gateway:
         name = connector.name
         if not connector.manifest.tools.permits(tool):
             return _tool_error(f"tool {params.name!r} is not enabled on this hub")
+        if not await self.granted(principal, name):
+            return _tool_error(f"connector {name!r} is not granted to you; ask a hub admin")
         if not self.rates.allow(principal.user_id, name):
             if self.metrics is not None:
                 self.metrics.rate_limited.labels(name).inc()
@@ -444,6 +467,8 @@ class Gateway:
         call: Any, tool: str | None = None,
     ) -> dict[str, Any]:
         name = connector.name
+        if not await self.granted(principal, name):
+            raise MCPError(REFUSED, f"connector {name!r} is not granted to you")
         if not self.rates.allow(principal.user_id, name):
             raise MCPError(REFUSED, f"rate limit reached for connector {name!r}")
         out = await self.protect({"jsonrpc": "2.0", "id": ctx.request_id, "method": method, "params": wire_params},

@@ -17,9 +17,13 @@ How they are found (all imports are lazy, in :func:`hub.app.build_app`):
 
 - An auth mode is a module ``hub.auth.<mode>`` with ``build_auth(settings: HubSettings) -> AuthBundle``.
 - The vault is ``hub.vault`` with ``build_vault(settings: HubSettings, *, audit) -> Component``; its
-  ``extras["vault"]`` is handed to ``admin_routes(vault=...)``; its ``credential_sources`` carry kind ``"secret"``.
-- The admin API is ``hub.admin.routes.admin_routes(*, vault, audit, authenticate, hooks, settings) ->
+  ``extras["vault"]`` is handed to ``admin_routes(vault=...)``; its ``credential_sources`` carry kind ``"secret"``;
+  ``extras["users"]``, when present, has ``async admit(principal) -> Principal`` which the app calls after every
+  successful authentication (offboarded users are refused there).
+- The admin API is ``hub.admin.routes.admin_routes(*, vault, audit, authenticate, hooks, settings, connectors) ->
   Sequence[BaseRoute]``; route paths are relative to ``{prefix}/v1`` (e.g. ``/me/credentials``, ``/openapi.json``).
+  ``audit`` is the pipeline's hash-chained :class:`mcpguard.audit.AuditLog` (one chain for frames and admin actions),
+  ``hooks`` runs every :class:`OffboardingHooks` (the pool's, the components', the app's caches).
 
 Inside a route, ``await authenticate(request)`` returns the verified :class:`~hub.auth.base.Principal` or raises an
 :class:`~hub.auth.base.AuthError`; let it propagate: the app's exception handler turns it into the 401/403 JSON body

@@ -161,6 +161,10 @@ class ConnectorsSettings(_Model):
     search_path: list[str] = Field(default_factory=list)
     enabled: list[str] | None = None
     overrides: dict[str, ConnectorOverride] = Field(default_factory=dict)
+    #: When true, a user sees and calls only the connectors granted to them or to one of their roles (the
+    #: ``hub_grants`` table of :mod:`hub.users`); when false (default) every enabled connector is open to every
+    #: authenticated user.
+    require_grants: bool = False
 
 
 class LimitsSettings(_Model):

@@ -61,6 +61,10 @@ class DetectionConfig(_Model):
     custom_rules: list[CustomRule] = Field(default_factory=list)
     #: Prefer hyperscan when installed; false forces the pure-Python path.
     use_hyperscan: bool = True
+    #: Characters of a chunked stream (stderr lines, progress notifications) carried into the next chunk's scan, so
+    #: a value split across chunks is still found (see mcpguard.detect.stream). Values longer than this split across
+    #: chunks are not guaranteed.
+    stream_window: int = Field(default=2048, ge=64, le=1 << 20)
 
 
 class DirectionPolicy(_Model):

@@ -155,6 +155,9 @@ def run(*, keep: bool = False, lines_per_call: int = 12) -> int:
     console = Console(highlight=False, width=max(100, min(width, 160)))
     tmp = Path(tempfile.mkdtemp(prefix="mcpguard-demo-"))
     try:
+        if shutil.which("git") is None:
+            console.print("mcpguard demo needs git on PATH (mcp-server-git drives it); install git and run it again.")
+            return 1
         repo = seed_repo(tmp / "orders-service")
         cfg = _write_config(tmp)
         todo = calls(repo)
@@ -208,7 +211,7 @@ def run(*, keep: bool = False, lines_per_call: int = 12) -> int:
             console.print("protected by type: " + ", ".join(f"{t} ×{n}" for t, n in sorted(counts.items())))
         console.print(f"audit log {audit.name}: {verdict.records} records, chain "
                       + ("[green]intact[/green]" if verdict.ok else f"[red]BROKEN at record {verdict.first_bad}[/red]")
-                      + f" (`mcpguard audit verify` would say the same)")
+                      + " (`mcpguard audit verify` would say the same)")
         console.print(f"time: direct {direct.seconds:.1f} s, wrapped {wrapped.seconds:.1f} s (both include the "
                       "server's own start-up)")
         if keep:

@@ -24,12 +24,40 @@ SEP = b"\x00"
 _WORDS: dict[tuple[str, ...], re.Pattern[str]] = {}
 
 
+def trie_regex(words: list[str]) -> str:
+    """A regex alternation of ``words`` factored by common prefixes (``a(?:ccount|adhaar)|b(?:rn|usiness)``), so
+    CPython's matcher tests one branch per first character instead of every word at every position."""
+    tree: dict = {}
+    for w in words:
+        node = tree
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        alts = []
+        end = "" in node
+        for ch in sorted(k for k in node if k):
+            alts.append(re.escape(ch) + emit(node[ch]))
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if end else body
+
+    return emit(tree)
+
+
 def mentions(context: str, words: tuple[str, ...]) -> bool:
     """True when ``context`` contains one of ``words`` as a word (ASCII words must not touch other letters, so "tel"
     does not match "hotel"; ``_`` and digits may touch: "resident_no")."""
     pattern = _WORDS.get(words)
     if pattern is None:
-        alts = [re.escape(w) if not w.isascii() else rf"(?<![a-z]){re.escape(w)}(?![a-z])" for w in words]
+        # One lookbehind, then the words longest first: the alternation is tried only at word starts.
+        ascii_words = [w for w in words if w.isascii()]
+        other = [w for w in words if not w.isascii()]
+        alts = [rf"(?<![a-z]){trie_regex(ascii_words)}(?![a-z])"] if ascii_words else []
+        if other:
+            alts.append(trie_regex(other))
         pattern = _WORDS[words] = re.compile("|".join(alts))
     return pattern.search(context) is not None
 

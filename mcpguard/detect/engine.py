@@ -39,6 +39,23 @@ _SEP = "\x00"
 _ACCOUNT_KEYS = ("accountid", "account_id", "ownerid", "owner_id", "awsaccountid", "aws_account_id", "account")
 
 
+def _non_overlapping(cands: list[Span]) -> list[Span]:
+    """The best non-overlapping subset, sorted by start: highest confidence first, then longest, then earliest.
+    O(n log n): accepted spans are kept sorted by start and each candidate checks its two neighbours."""
+    cands.sort(key=lambda s: (-s.confidence, -(s.end - s.start), s.start))
+    starts: list[int] = []
+    chosen: list[Span] = []
+    for c in cands:
+        i = bisect.bisect_left(starts, c.start)
+        if i < len(chosen) and chosen[i].start < c.end:
+            continue
+        if i > 0 and chosen[i - 1].end > c.start:
+            continue
+        starts.insert(i, c.start)
+        chosen.insert(i, c)
+    return chosen
+
+
 def _path_family(key: str) -> str | None:
     """The secret family (or ``"account"``) announced by ``key``, the last segment of a JSON pointer, or None."""
     if not key or key.isdigit():
@@ -169,13 +186,7 @@ class Engine:
         for li in sorted(per_leaf):
             cands = per_leaf[li]
             if len(cands) > 1:
-                cands.sort(key=lambda s: (-s.confidence, -(s.end - s.start), s.start))
-                chosen: list[Span] = []
-                for c in cands:
-                    if all(c.end <= k.start or c.start >= k.end for k in chosen):
-                        chosen.append(c)
-                chosen.sort(key=lambda s: s.start)
-                cands = chosen
+                cands = _non_overlapping(cands)
             leaf = leaves[li]
             base = starts[li]
             for sp in cands:

@@ -40,12 +40,14 @@ TEST_SECRETS = frozenset(
 )
 
 # Shapes that only ever occur in documentation and templates: AWS's EXAMPLE suffix, template variables, masks.
+# Anchored at the start (``match``), so a check costs one attempt, not a scan.
 _SECRET_SHAPES = re.compile(
-    rb"(?:EXAMPLE(?:KEY)?$|^\$\{[^}]*\}$|^\{\{[^}]*\}\}$|^<[^>]*>$|^%(?:\(\w+\))?s$|^\$[A-Z_][A-Z0-9_]*$"
-    rb"|^(?:x+|X+|\*+|\.+|#+|0+|-+|_+)$|^your[_-]|^(?:changeme|password|secret|example|redacted|placeholder|"
+    rb"(?:\$\{[^}]*\}$|\{\{[^}]*\}\}$|<[^>]*>$|%(?:\(\w+\))?s$|\$[A-Z_][A-Z0-9_]*$"
+    rb"|(?:x+|X+|\*+|\.+|#+|0+|-+|_+)$|your[_-]|(?:changeme|password|secret|example|redacted|placeholder|"
     rb"dummy|sample|test|null|none|undefined|true|false|string|str|bytes|int)$)",
     re.IGNORECASE,
 )
+_EXAMPLE_SUFFIXES = (b"EXAMPLE", b"EXAMPLEKEY", b"example", b"EXAMPLE_KEY")
 
 #: Reserved documentation domains (RFC 2606 §2–3, RFC 6761): addresses there are examples by definition.
 _EXAMPLE_DOMAINS = re.compile(rb"(?:^|\.)(?:example\.(?:com|net|org)|example|test|invalid|localhost)$", re.IGNORECASE)
@@ -54,7 +56,7 @@ _EXAMPLE_DOMAINS = re.compile(rb"(?:^|\.)(?:example\.(?:com|net|org)|example|tes
 def secret_placeholder(value: bytes) -> bool:
     """True for a documentation/template stand-in rather than a credential (exact test vectors, ``…EXAMPLE``,
     ``${VAR}``, ``<password>``, ``****``, ``changeme``)."""
-    return value in TEST_SECRETS or bool(_SECRET_SHAPES.search(value))
+    return value in TEST_SECRETS or value.endswith(_EXAMPLE_SUFFIXES) or _SECRET_SHAPES.match(value) is not None
 
 
 def email_placeholder(domain: bytes) -> bool:

@@ -29,10 +29,13 @@ DEFAULT_WINDOW = 2048
 
 
 class StreamScanner:
-    """Incremental scanner over one logical stream. ``path`` is reported as each finding's path (``""`` for plain
-    text). Not thread-safe: one scanner per stream."""
+    """Incremental scanner over one logical stream. ``window`` defaults to ``[detection] stream_window`` of the
+    engine's config; ``path`` is reported as each finding's path (``""`` for plain text). Not thread-safe: one
+    scanner per stream."""
 
-    def __init__(self, engine: Engine, window: int = DEFAULT_WINDOW, path: str = "") -> None:
+    def __init__(self, engine: Engine, window: int | None = None, path: str = "") -> None:
+        if window is None:
+            window = getattr(engine.config, "stream_window", DEFAULT_WINDOW)
         if window < 64:
             raise ValueError("window must be at least 64 characters")
         self.engine = engine

@@ -2,12 +2,13 @@
 
 :func:`main` is the whole command. Start-up is ordered for latency, because editors spawn the wrapper every time they
 start: read the TOML (no pydantic yet), spawn the child with a scrubbed environment (with only ``subprocess``
-imported), then — while the child boots — import asyncio, validate the config and build the pipeline (detection engine, keys, audit log), then pump frames. Nothing here
-imports typer, rich or the mcp SDK.
+imported), then — while the child boots — import asyncio, validate the config and build the pipeline (detection
+engine, keys, audit log, tool guard), then pump frames. Nothing here imports typer, rich or the mcp SDK.
 
-Submodules: :mod:`.session` (the pumps and lifecycle), :mod:`.child` (process and shutdown), :mod:`.env` (the child
-environment), :mod:`.inflight` (open requests), :mod:`.stderr` (the stderr filter), :mod:`.streams` (async fds),
-:mod:`.settings` (the start-up config read), :mod:`.fastpath` (argv parsing for the CLI fast path).
+Submodules: :mod:`.session` (the pumps and lifecycle), :mod:`.router` (what each frame becomes; pure),
+:mod:`.child` (process and shutdown), :mod:`.env` (the child environment), :mod:`.inflight` (open requests),
+:mod:`.stderr` (the stderr filter), :mod:`.streams` (async fds), :mod:`.settings` (the start-up config read),
+:mod:`.fastpath` (argv parsing for the CLI fast path).
 """
 
 from __future__ import annotations

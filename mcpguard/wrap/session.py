@@ -1,4 +1,4 @@
-"""One wrapped server: the child, the two frame pumps, the stderr filter, in-flight tracking and shutdown.
+"""One wrapped server: the child, the two frame pumps, the stderr filter and shutdown.
 
 ::
 
@@ -6,12 +6,11 @@
     client stdout ◀── encode ◀─ protect(server_to_client) ◀─ decode ◀─ LineSplitter ◀── child stdout
     wrapper stderr ◀── protect_text ◀─ LineCutter ◀── child stderr          (filter mode)
 
-Every frame is parsed strictly once and what is forwarded is a re-serialization (:mod:`mcpguard.jsonrpc.framing`);
-invalid client frames are answered with a JSON-RPC error (id null unless safely known) and never echoed; invalid
-child frames are dropped with a value-free notice on the wrapper's stderr. Requests are tracked per direction so a
-response is protected knowing the method it answers, and so every open client request is answered when the child
-dies. The wrapper fails closed: when the pipeline cannot protect a frame (audit unavailable, internal error) the
-frame is not forwarded and the waiting side gets an error.
+The pumps read raw chunks and cut them into lines (:class:`~mcpguard.jsonrpc.framing.LineSplitter`); what each line
+becomes — a protected frame forwarded, an error answered, a notice — is decided by the pure
+:class:`~mcpguard.wrap.router.Router`, and the pumps write what it queued. This module owns the I/O and the
+lifecycle: the child's exit (every open client request answered within 500 ms), client EOF and signals (stdin close,
+SIGTERM, SIGKILL of the process group), and the stderr filter.
 """
 
 from __future__ import annotations
@@ -21,46 +20,21 @@ import os
 import signal
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from mcpguard.errors import FrameError, MCPGuardError
-from mcpguard.jsonrpc.framing import (
-    Limits,
-    Oversize,
-    LineSplitter,
-    decode,
-    encode,
-    error_response,
-    frame_id,
-    oversize_error,
-    peek_id,
-)
-from mcpguard.types import Context, Direction, Outcome
+from mcpguard.errors import MCPGuardError
+from mcpguard.jsonrpc.framing import Limits, LineSplitter
+from mcpguard.types import Context, Direction
 from mcpguard.wrap.child import Child, exit_status, spawn_failed, start
 from mcpguard.wrap.env import child_env
-from mcpguard.wrap.inflight import InFlight, Pending
+from mcpguard.wrap.router import BLOCKED_CODE, SERVER_EXITED_CODE, Notices, Protector, Router
 from mcpguard.wrap.settings import SpawnSettings
 from mcpguard.wrap.stderr import LineCutter, PemGate, decode_piece
 from mcpguard.wrap.streams import ByteSink, open_reader
 
-C2S = Direction.CLIENT_TO_SERVER
 S2C = Direction.SERVER_TO_CLIENT
-
-#: JSON-RPC code for wrapper-generated failures that are not frame errors (implementation-defined server error
-#: range, JSON-RPC 2.0 §5.1).
-SERVER_EXITED_CODE = -32000
-#: Code of a frame refused by policy when the pipeline gave no error object of its own.
-BLOCKED_CODE = -32001
 #: After the child exits, how long its remaining stdout may take to drain before open requests are failed (s).
 STDOUT_DRAIN_SECONDS = 0.2
-
-
-class Protector(Protocol):
-    """The pipeline surface the wrapper uses (:class:`mcpguard.pipeline.Pipeline`)."""
-
-    def protect(self, message: dict[str, Any], ctx: Context) -> Outcome: ...
-
-    def protect_text(self, text: str, ctx: Context) -> tuple[str, list[Any]]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,54 +47,6 @@ class Prepared:
     grace: float = 2.0
     #: The server's name for contexts (audit, tokens, pins), when known only after validation.
     server: str | None = None
-
-
-def _error(message: str, reason: str, code: int = -32600, **data: Any) -> dict[str, Any]:
-    return {"code": code, "message": message, "data": {"reason": reason, **data}}
-
-
-BLOCKED_ERROR = _error("blocked by mcpguard policy", "blocked", BLOCKED_CODE)
-DUPLICATE_ID_ERROR = _error("invalid request: this id is already in flight", "duplicate_id")
-TOO_MANY_ERROR = _error("too many requests in flight", "too_many_in_flight", -32000)
-
-
-class Notices:
-    """Value-free diagnostics on the wrapper's stderr, rate-limited per kind (a noisy child cannot flood the log)."""
-
-    FIRST = 10
-    EVERY = 1000
-
-    def __init__(self, fd: int = 2) -> None:
-        self.fd = fd
-        self.counts: dict[str, int] = {}
-
-    def __call__(self, kind: str, text: str | None = None) -> None:
-        n = self.counts.get(kind, 0) + 1
-        self.counts[kind] = n
-        if n > self.FIRST and n % self.EVERY:
-            return
-        suffix = f" ({n} so far)" if n > self.FIRST else ""
-        try:
-            os.write(self.fd, f"mcpguard: {text or kind}{suffix}\n".encode("utf-8", "replace"))
-        except OSError:
-            pass
-
-
-def _tool_of(msg: Mapping[str, Any], method: str) -> str | None:
-    if method != "tools/call":
-        return None
-    params = msg.get("params")
-    name = params.get("name") if type(params) is dict else None
-    return name if type(name) is str else None
-
-
-def _forget(table: InFlight, cancel: Mapping[str, Any]) -> None:
-    # A cancelled request gets no response (MCP "Utilities › Cancellation"); keeping it would leak a table slot.
-    # A response that arrives anyway is then dropped as unsolicited, which is what the requester wants.
-    params = cancel.get("params")
-    rid = params.get("requestId") if type(params) is dict else None
-    if type(rid) is str or type(rid) is int:
-        table.pop(rid)
 
 
 class Wrapper:
@@ -158,15 +84,12 @@ class Wrapper:
         self.cwd = cwd
         self.popen = popen
         self.note = Notices(diag_fd)
-        self.client_inflight = InFlight()
-        self.server_inflight = InFlight()
+        self.router: Router | None = None
         self.pipeline: Protector | None = None
         self.limits = Limits()
         self.grace = 2.0
         self.child: Child | None = None
         self.sink = ByteSink(client_out)
-        self._to_client: list[bytes] = []
-        self._to_child: list[bytes] = []
         self._client_done: asyncio.Event | None = None
         self._escalate: asyncio.Event | None = None
         self._signalled = 0
@@ -211,6 +134,7 @@ class Wrapper:
             self.grace = prepared.grace
             if prepared.server:
                 self.server = prepared.server
+            self.router = Router(self.pipeline, server=self.server, limits=self.limits, note=self.note)
             await self.sink.open()
             client_task = asyncio.create_task(self._client_pump())
             child_task = asyncio.create_task(self._child_pump())
@@ -284,15 +208,10 @@ class Wrapper:
 
     async def _fail_in_flight(self, status: int) -> None:
         """Answer every open client request: the server is gone."""
-        pending = self.client_inflight.drain()
-        if not pending:
-            return
-        err = _error(f"MCP server exited (status {status}) before answering", "server_exited",
-                     SERVER_EXITED_CODE, exit_status=status)
-        for request_id, _ in pending:
-            self._to_client.append(encode(error_response(request_id, err)))
-        self.note("server_exited", f"server exited; answered {len(pending)} open request(s) with an error")
-        await self._flush()
+        n = self.router.fail_in_flight(status) if self.router is not None else 0
+        if n:
+            self.note("server_exited", f"server exited; answered {n} open request(s) with an error")
+            await self._flush()
 
     def _loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         # asyncio's default handler prints reprs and tracebacks; keep the wrapper's stderr value-free.
@@ -302,15 +221,18 @@ class Wrapper:
     # --- pumps ----------------------------------------------------------------------------------------------------
 
     async def _flush(self) -> None:
-        if self._to_client:
-            data = b"".join(self._to_client)
-            self._to_client = []
+        router = self.router
+        if router is None:
+            return
+        if router.to_client:
+            data = b"".join(router.to_client)
+            router.to_client = []
             await self.sink.write(data)
             if self.sink.closed and self._client_done is not None:
                 self._client_done.set()
-        if self._to_child:
-            data = b"".join(self._to_child)
-            self._to_child = []
+        if router.to_child:
+            data = b"".join(router.to_child)
+            router.to_child = []
             child = self.child
             if child is None or child.stdin is None or child.stdin.closed or child.exited.is_set():
                 return  # the child is gone; its exit answers the open requests
@@ -326,10 +248,10 @@ class Wrapper:
                 if not chunk:
                     break
                 for item in splitter.feed(chunk):
-                    self._client_frame(item)
+                    self.router.client_frame(item)  # type: ignore[union-attr]
                 await self._flush()
             for item in splitter.finish():
-                self._client_frame(item)
+                self.router.client_frame(item)  # type: ignore[union-attr]
             await self._flush()
         finally:
             self._client_done.set()
@@ -343,10 +265,10 @@ class Wrapper:
             if not chunk:
                 break
             for item in splitter.feed(chunk):
-                self._child_frame(item)
+                self.router.child_frame(item)  # type: ignore[union-attr]
             await self._flush()
         for item in splitter.finish():
-            self._child_frame(item)
+            self.router.child_frame(item)  # type: ignore[union-attr]
         await self._flush()
 
     async def _stderr_pump(self) -> None:
@@ -367,7 +289,8 @@ class Wrapper:
         if text is None:
             return
         try:
-            text, _ = self.pipeline.protect_text(text, Context(S2C, method="stderr", server=self.server))  # type: ignore[union-attr]
+            ctx = Context(S2C, method="stderr", server=self.server)
+            text, _ = self.pipeline.protect_text(text, ctx)  # type: ignore[union-attr]
         except Exception as exc:  # noqa: BLE001 - fail closed: withhold the line
             reason = exc.reason if isinstance(exc, MCPGuardError) else "internal_error"
             self.note("stderr_withheld", f"a server stderr line was withheld ({reason})")
@@ -378,166 +301,6 @@ class Wrapper:
             pass
 
     # --- frames ---------------------------------------------------------------------------------------------------
-
-    def _protect(self, msg: dict[str, Any], ctx: Context) -> Outcome | MCPGuardError:
-        try:
-            return self.pipeline.protect(msg, ctx)  # type: ignore[union-attr]
-        except MCPGuardError as err:
-            self.note(f"refused:{err.reason}", f"frame refused ({err.reason})")
-            return err
-        except Exception as exc:  # noqa: BLE001 - fail closed; the exception text may quote the frame
-            self.note("internal", f"internal error while protecting a frame ({type(exc).__name__}); refused")
-            return MCPGuardError("mcpguard could not protect this frame; it was not forwarded")
-
-    def _reply(self, out: list[bytes], request_id: str | int | None, error: dict[str, Any]) -> None:
-        out.append(encode(error_response(request_id, error)))
-
-    def _encoded(self, message: dict[str, Any] | None, request_id: str | int | None) -> bytes | None:
-        """Serialize a pipeline output; ``None`` (with a notice) when it cannot be."""
-        if message is None:
-            return None
-        if request_id is not None and message.get("id") != request_id:
-            message = {**message, "id": request_id}
-        try:
-            return encode(message)
-        except FrameError:
-            self.note("unserializable", "a protected frame could not be serialized; refused")
-            return None
-
-    def _client_frame(self, item: bytes | object) -> None:
-        to_client = self._to_client
-        if isinstance(item, Oversize):
-            self.note("client_oversize", "client frame over the size limit refused")
-            rid = peek_id(item.prefix)
-            # Answer under the request's id when its prefix names one (and it is not already in flight).
-            if rid is not None and rid in self.client_inflight:
-                rid = None
-            self._reply(to_client, rid, oversize_error(self.limits.max_frame_bytes).jsonrpc_error())
-            return
-        try:
-            msg, kind = decode(item, max_depth=self.limits.max_depth)  # type: ignore[arg-type]
-        except FrameError as err:
-            self.note(f"client_invalid:{err.reason}", f"invalid client frame refused ({err.reason})")
-            self._reply(to_client, frame_id(err), err.jsonrpc_error())
-            return
-        if kind == "request":
-            rid = msg["id"]
-            method = msg["method"]
-            if rid in self.client_inflight:
-                # Answering under the reused id would resolve the first request with this error.
-                self._reply(to_client, None, DUPLICATE_ID_ERROR)
-                return
-            if self.client_inflight.full():
-                self._reply(to_client, rid, TOO_MANY_ERROR)
-                return
-            tool = _tool_of(msg, method)
-            outcome = self._protect(msg, Context(C2S, method=method, server=self.server, tool=tool, request_id=rid))
-            if isinstance(outcome, MCPGuardError):
-                self._reply(to_client, rid, outcome.jsonrpc_error())
-            elif outcome.kind == "forward":
-                data = self._encoded(outcome.message, rid)
-                if data is None:
-                    self._reply(to_client, rid, BLOCKED_ERROR)
-                    return
-                self.client_inflight.add(rid, Pending(method, tool))
-                self._to_child.append(data)
-            else:
-                self._reply(to_client, rid, outcome.error or BLOCKED_ERROR)
-        elif kind == "notification":
-            method = msg["method"]
-            outcome = self._protect(msg, Context(C2S, method=method, server=self.server))
-            if isinstance(outcome, Outcome) and outcome.kind == "forward":
-                data = self._encoded(outcome.message, None)
-                if data is not None:
-                    self._to_child.append(data)
-                    if method == "notifications/cancelled":
-                        _forget(self.client_inflight, msg)
-        else:
-            rid = msg["id"]
-            pending = self.server_inflight.pop(rid) if rid is not None else None
-            if pending is None:
-                self.note("client_unsolicited", "client response to no open server request dropped")
-                return
-            outcome = self._protect(msg, Context(C2S, method=pending.method, server=self.server, request_id=rid))
-            self._answer(self._to_child, rid, outcome)
-
-    def _child_frame(self, item: bytes | object) -> None:
-        if isinstance(item, Oversize):
-            self.note("server_oversize", "server frame over the size limit dropped")
-            # If it names an open client request, that request is answered with the error instead of hanging.
-            rid = peek_id(item.prefix)
-            if rid is not None and self.client_inflight.pop(rid) is not None:
-                err = oversize_error(self.limits.max_frame_bytes).jsonrpc_error()
-                err["message"] = "the server's response exceeds the frame size limit; it was dropped"
-                self._reply(self._to_client, rid, err)
-            return
-        try:
-            msg, kind = decode(item, max_depth=self.limits.max_depth)  # type: ignore[arg-type]
-        except FrameError as err:
-            # Never forwarded and never quoted: a non-JSON line from the child may be a secret it printed.
-            self.note(f"server_invalid:{err.reason}", f"invalid server output dropped ({err.reason})")
-            return
-        if kind == "response":
-            rid = msg["id"]
-            if rid is None:
-                outcome = self._protect(msg, Context(S2C, server=self.server))
-                if isinstance(outcome, Outcome) and outcome.kind == "forward":
-                    data = self._encoded(outcome.message, None)
-                    if data is not None:
-                        self._to_client.append(data)
-                return
-            pending = self.client_inflight.pop(rid)
-            if pending is None:
-                self.note("server_unsolicited", "server response to no open client request dropped")
-                return
-            outcome = self._protect(
-                msg, Context(S2C, method=pending.method, server=self.server, tool=pending.tool, request_id=rid)
-            )
-            self._answer(self._to_client, rid, outcome)
-        elif kind == "request":
-            rid = msg["id"]
-            method = msg["method"]
-            if rid in self.server_inflight:
-                self._reply(self._to_child, None, DUPLICATE_ID_ERROR)
-                return
-            if self.server_inflight.full():
-                self._reply(self._to_child, rid, TOO_MANY_ERROR)
-                return
-            outcome = self._protect(msg, Context(S2C, method=method, server=self.server, request_id=rid))
-            if isinstance(outcome, MCPGuardError):
-                self._reply(self._to_child, rid, outcome.jsonrpc_error())
-            elif outcome.kind == "forward":
-                data = self._encoded(outcome.message, rid)
-                if data is None:
-                    self._reply(self._to_child, rid, BLOCKED_ERROR)
-                    return
-                self.server_inflight.add(rid, Pending(method))
-                self._to_client.append(data)
-            else:
-                self._reply(self._to_child, rid, outcome.error or BLOCKED_ERROR)
-        else:
-            method = msg["method"]
-            outcome = self._protect(msg, Context(S2C, method=method, server=self.server))
-            if isinstance(outcome, Outcome) and outcome.kind == "forward":
-                data = self._encoded(outcome.message, None)
-                if data is not None:
-                    self._to_client.append(data)
-                    if method == "notifications/cancelled":
-                        _forget(self.server_inflight, msg)
-
-    def _answer(self, out: list[bytes], rid: str | int, outcome: Outcome | MCPGuardError) -> None:
-        """Deliver the protected response to the side waiting for ``rid``; on any refusal that side still gets an
-        answer (the replacement result, else an error)."""
-        if isinstance(outcome, MCPGuardError):
-            self._reply(out, rid, outcome.jsonrpc_error())
-            return
-        if outcome.kind in ("forward", "reject"):
-            data = self._encoded(outcome.message, rid)
-            if data is not None:
-                out.append(data)
-                return
-        self._reply(out, rid, outcome.error or BLOCKED_ERROR)
-
 
 def run_loop(coro: Any) -> Any:
     """Run ``coro`` to completion on uvloop when it is installed (lower per-frame latency), else on asyncio's own

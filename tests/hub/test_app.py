@@ -196,3 +196,48 @@ async def test_offboarding_revokes_a_cached_token(tmp_path):
             await app.state.hub.offboarding.on_user_deleted("erin@example.com")
             r = await client.post(f"{PREFIX}/mcp", json=INIT, headers=headers)
             assert r.status_code == 401 and r.json()["error"]["context"]["reason"] == "revoked"
+
+
+async def test_modern_headers_must_match_the_body(hub):
+    """2026-07-28: Mcp-Method / Mcp-Name must match the body; the hub routes on the body's params.name only, and a
+    mismatch is refused before any handler runs (no header/body routing bypass)."""
+    client, auth = hub
+    meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
+    body = {"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+            "params": {"name": "everything__get-env", "arguments": {}, "_meta": meta}}
+    headers = {**MCP_HEADERS, "authorization": f"Bearer {auth.mint('a@example.com')}",
+               "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": "time__get_current_time"}
+    r = await client.post(f"{PREFIX}/mcp", json=body, headers=headers)
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] != 0 and "result" not in r.json()
+
+
+async def test_token_cache_bounds():
+    from hub.app import TokenCache
+    from hub.auth.base import Principal
+
+    now = [1000.0]
+    cache = TokenCache(ttl=60, clock=lambda: now[0])
+    short = Principal(user_id="a", email="a", tenant="dev", expires_at=1010.0)
+    cache.put("tok-a", short)
+    cache.put("tok-b", Principal(user_id="b", email="b", tenant="dev", expires_at=5000.0))
+    assert cache.get("tok-a") is short and cache.get("nope") is None
+    now[0] = 1011  # never past the token's own exp
+    assert cache.get("tok-a") is None and cache.get("tok-b") is not None
+    await cache.on_user_deleted("b")
+    assert cache.get("tok-b") is None
+    assert all(len(k) == 32 for k in cache._d)  # keys are SHA-256 digests, never the tokens
+
+
+async def test_access_log_has_request_id_and_user_pseudonym(hub, caplog):
+    import logging
+
+    from hub.logs import JsonFormatter, user_ref
+
+    client, auth = hub
+    with caplog.at_level(logging.INFO, logger="hub.access"):
+        await client.post(f"{PREFIX}/mcp", json=INIT, headers={
+            **MCP_HEADERS, "authorization": f"Bearer {auth.mint('grace@example.com')}", "x-request-id": "rid-abcdef12"})
+    lines = [JsonFormatter().format(r) for r in caplog.records if r.name == "hub.access"]
+    assert any('"request_id":"rid-abcdef12"' in x and user_ref("grace@example.com") in x for x in lines)
+    assert not any("grace@example.com" in x for x in lines)

@@ -68,3 +68,24 @@ async def test_offboarding_stops_the_users_children(hub):
     async with _http(hub, dev.mint("bob@example.com")) as h:
         r = await h.get("/v1/me/credentials")
         assert r.status_code == 401
+
+
+async def test_require_grants_limits_connectors_per_user_or_role(tmp_path):
+    from hub.auth.dev import DevAuthenticator
+
+    s = settings(tmp_path, connectors={"enabled": ["everything", "time"], "require_grants": True})
+    app = build_app(s)
+    directory = app.state.hub.users
+    directory.grant("time", role="user")
+    directory.grant("everything", user="alice@example.com")
+    dev = DevAuthenticator(s)
+    async with app.router.lifespan_context(app):
+        seen = {}
+        for user in ("alice@example.com", "bob@example.com"):
+            async with _http(app, dev.mint(user)) as h:
+                async with Client(streamable_http_client(f"{BASE}/mcp", http_client=h), mode="2026-07-28") as c:
+                    seen[user] = {t.name.split("__")[0] for t in (await c.list_tools()).tools}
+                    if user == "bob@example.com":
+                        r = await c.call_tool("everything__echo", {"message": "x"})
+                        assert r.is_error and "not granted" in r.content[0].text
+        assert seen == {"alice@example.com": {"everything", "time"}, "bob@example.com": {"time"}}

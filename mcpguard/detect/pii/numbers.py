@@ -21,7 +21,7 @@ import re
 
 from stdnum import iban as _stdnum_iban
 
-from mcpguard.detect.base import ScanContext, Span, mentions
+from mcpguard.detect.base import ScanContext, Span, mentions, trie_regex
 from mcpguard.detect.pii.card import card_confidence
 from mcpguard.detect.pii.ids import SSN_CONTEXT, national_id, ssn_confidence
 from mcpguard.detect.pii.kr import BRN_CONTEXT, RRN_CONTEXT, brn_confidence, rrn_confidence
@@ -32,8 +32,9 @@ from mcpguard.types import Category
 _CLASSES = bytearray(b" " * 256)
 for _c in b"0123456789":
     _CLASSES[_c] = ord("0")
-for _c in b" -.":
+for _c in b" -":
     _CLASSES[_c] = ord("-")
+_CLASSES[ord(".")] = ord(".")
 for _c in b"abcdefghijklmnopqrstuvwxyz_":
     _CLASSES[_c] = ord("a")
 for _c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZ":
@@ -46,10 +47,12 @@ CLASS_TABLE = bytes(_CLASSES)
 #: group 1, an IBAN (ISO 13616: two capitals, two check digits, 10–34 more alphanumerics, single separators) whose
 #: check digits are the ``00``; otherwise at least 7 digits with single separators, not starting inside an
 #: alphanumeric run.
-#: Digit runs right after ``:`` or ``/`` (times, ports, paths) and ISO/European dates are dropped in C.
+#: Digit runs right after ``:`` or ``/`` (times, ports, paths), ISO/European dates and dotted quads (IPv4, OIDs) are
+#: dropped in C.
 CANDIDATES = re.compile(
     rb"00(?:(?<![0aA]AA00)(?<=AA00)((?:-?[A0]){10,34})"
-    rb"|(?<![0aA:]00)(?!00-00-00(?:-00)?(?![0-])|-00-0000(?![0-]))(?:-?0){5,40})"
+    rb"|(?<![0aA:]00)(?!(?:00[-.]00[-.]00(?:-00)?|[-.]00[-.]0000|0?\.0{1,3}\.0{1,3}\.0{1,3})(?![0.]|[-.]0))"
+    rb"(?:[-.]?0){5,40})"
 )
 _SPLIT = re.compile(rb"[ \-.]")
 _PHONE_LEFT = re.compile(rb"(?:\+\d{1,3}[ \-.]?)?(?:\(\d{1,4}\)[ \-.]?)?$")
@@ -58,6 +61,7 @@ _BARE_LENGTHS = frozenset({13, 14, 15, 16, 17, 18, 19})
 #: Every context word of the numeric families: a bare run without one of these is dropped early.
 ALL_CONTEXT = tuple(sorted(set(PHONE_CONTEXT + RRN_CONTEXT + BRN_CONTEXT + SSN_CONTEXT) | {
     "account", "owner", "principal", "accountid", "ownerid", "계정", "aadhaar", "uidai", "cpf"}))
+_ASCII_CONTEXT = re.compile(trie_regex([w for w in ALL_CONTEXT if w.isascii()]).encode())
 #: Space-grouped shapes that are one number (cards, phones): never split into tokens.
 _SPACED_SHAPES = {(4, 4, 4, 4), (4, 6, 5), (4, 6, 4), (4, 4, 4), (4, 4, 4, 4, 3), (2, 2, 4, 4), (3, 3, 4), (3, 4, 4)}
 ACCOUNT_CONTEXT = ("account", "owner", "principal", "accountid", "ownerid", "계정")
@@ -174,6 +178,7 @@ def scan_numbers(ctx: ScanContext, stats: dict[str, int] | None = None) -> list[
     classes = ctx.buf.translate(CLASS_TABLE)
     count = 0
     buf = ctx.buf
+    lower: bytes | None = None
     for m in CANDIDATES.finditer(classes):
         s, e = m.span()
         count += 1
@@ -183,6 +188,15 @@ def scan_numbers(ctx: ScanContext, stats: dict[str, int] | None = None) -> list[
         # A letter right after the run: an id like "12345678abc" or a hash, not PII (17 digits + X handled inside).
         if e < len(buf) and classes[e] in b"aA" and not (buf[e] in b"Xx" and e - s >= 17):
             continue
+        if (e - s) not in _BARE_LENGTHS and buf[s] != 48 and (s == 0 or buf[s - 1] not in b"+(") and (
+                classes.find(b"-", s, e) < 0 and classes.find(b".", s, e) < 0):
+            # Bare run that needs a context word (ids, epoch timestamps, order numbers are the common case): a
+            # cheap substring screen of the 40 bytes before it; Korean context (non-ASCII, "?" here) goes on.
+            if lower is None:
+                lower = ctx.lower
+            lo = max(0, s - 40)
+            if lower.find(b"?", lo, s) < 0 and _ASCII_CONTEXT.search(lower, lo, s) is None:
+                continue
         _classify(ctx, s, e, out)
     if stats is not None:
         stats["candidates"] = stats.get("candidates", 0) + count

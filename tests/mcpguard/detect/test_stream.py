@@ -40,3 +40,10 @@ def test_flush_forgets_the_tail(engine):
     s.feed("AKIAQYLPMN")
     assert s.flush() == []
     assert s.feed("5HHHFPZAM2") == []  # the first half is gone after flush
+
+
+def test_window_comes_from_the_config():
+    from mcpguard.config import DetectionConfig
+    from mcpguard.detect.engine import build_engine
+
+    assert StreamScanner(build_engine(DetectionConfig(stream_window=300))).window == 300

@@ -88,12 +88,19 @@ class Driven:
         return b"".join(self._err).decode("utf-8", "replace")
 
     def kill(self) -> None:
+        """Stop the wrapper if a test left it running: SIGTERM first (so it stops its child's process group, which
+        lives in another session), SIGKILL after 3 s."""
         if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(signal.SIGINT)  # a second signal: skip the grace waits
             try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.proc.wait(5)
+                self.proc.wait(3)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait(5)
 
 
 def launch(child_args: list[str] | None = None, *, child: list[str] | None = None, env: dict[str, str] | None = None,

@@ -53,7 +53,6 @@ class AuditFails(PassThrough):
 
 
 def fake_pipeline(audit_path: str | None, tmp: str):
-    from mcpguard.audit.store import AuditLog
     from mcpguard.config import parse_config
     from mcpguard.runtime import NO_AUDIT, build_pipeline
     from tests.mcpguard.fakes import FakeEngine

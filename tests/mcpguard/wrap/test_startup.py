@@ -50,3 +50,43 @@ def test_invalid_config_found_after_spawn_stops_the_child_with_status_2(tmp_path
     assert out.returncode == 2
     assert "wrap.max_depth" in out.stderr and "hunter2" not in out.stderr
     assert out.stdout == ""
+
+
+def test_console_script_is_the_typer_free_entry_point():
+    from importlib.metadata import entry_points
+
+    (ep,) = [e for e in entry_points(group="console_scripts") if e.name == "mcpguard"]
+    assert ep.value == "mcpguard.wrap.fastpath:console"
+
+
+def test_runs_on_asyncio_when_uvloop_is_missing(tmp_path):
+    cfg = tmp_path / "m.toml"
+    cfg.write_text(f'[keys]\ndir = "{tmp_path}/k"\n[audit]\npath = "{tmp_path}/a.jsonl"\n'
+                   f'[tools]\npins_path = "{tmp_path}/p.json"\n')
+    script = "import sys\nsys.modules['uvloop'] = None\n" + WHOLE_RUN
+    frames = [{"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+              {"jsonrpc": "2.0", "id": 2, "method": "test/exit", "params": {"code": 5}}]
+    out = subprocess.run([sys.executable, "-c", script, "--config", str(cfg), "--", *ECHO],
+                         input="".join(json.dumps(f) + "\n" for f in frames), capture_output=True, text=True,
+                         timeout=60)
+    lines = [json.loads(x) for x in out.stdout.splitlines()]
+    assert [m["id"] for m in lines] == [1, 2]
+    assert lines[1]["error"]["data"] == {"reason": "server_exited", "exit_status": 5}
+    assert "CODE 5" in out.stderr
+
+
+def test_real_pipeline_fails_closed_when_the_audit_log_cannot_be_written(tmp_path):
+    from tests.conftest import MCPGUARD
+
+    (tmp_path / "notadir").write_text("")
+    cfg = tmp_path / "m.toml"
+    cfg.write_text(f'[keys]\ndir = "{tmp_path}/k"\n[audit]\npath = "{tmp_path}/notadir/audit.jsonl"\n'
+                   f'[tools]\npins_path = "{tmp_path}/p.json"\n')
+    key = "AKIAQYLPMN5HHHFPZAM2"
+    call = {"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+            "params": {"name": "echo", "arguments": {"hex": f"key {key}".encode().hex()}}}
+    out = subprocess.run(MCPGUARD + ["wrap", "--config", str(cfg), "--", *ECHO], input=json.dumps(call) + "\n",
+                         capture_output=True, text=True, timeout=60)
+    (resp,) = [json.loads(x) for x in out.stdout.splitlines()]
+    assert resp["id"] == 7 and resp["error"]["data"]["reason"] == "audit_unavailable"
+    assert key not in out.stdout and key not in out.stderr

@@ -2,14 +2,15 @@
 ~20 ms).
 
 It answers ``initialize``, ``tools/list`` and ``tools/call`` for one tool, ``echo`` (``{"n": bytes}`` returns a text
-of ``n`` bytes, ``"fill": "log"`` makes it git-log-like prose; ``{"text": s}`` returns ``s``; ``{"hex": h}`` returns the UTF-8 text ``h`` encodes), plus test methods that misbehave on purpose:
+of ``n`` bytes, ``"fill": "log"`` makes it git-log-like prose; ``{"text": s}`` returns ``s``; ``{"hex": h}`` returns
+the UTF-8 text ``h`` encodes), plus test methods that misbehave on purpose:
 
 - ``test/exit`` ``{"code": c}`` exits with status ``c`` without answering; ``test/kill`` ``{"signal": s}`` kills
   itself with signal ``s``.
 - ``test/noise`` ``{"text": s}`` (or ``hex``) prints ``s`` as a raw (non-JSON) stdout line, then answers.
 - ``test/stderr`` ``{"text": s}`` (or ``hex``) prints ``s`` to stderr, then answers.
-- ``test/hang`` never answers; ``test/close_stdout`` closes stdout and keeps running. ``test/raw`` ``{"line": s}`` writes ``s`` + ``\\n`` to stdout verbatim and answers
-  nothing.
+- ``test/hang`` never answers; ``test/close_stdout`` closes stdout and keeps running. ``test/raw`` ``{"line": s}``
+  writes ``s`` + ``\\n`` to stdout verbatim and answers nothing.
 - ``test/ask`` ``{"method": m, "count": k}`` sends ``k`` server→client requests ``m`` (ids ``s1``…), waits for all
   answers, then answers with the list of results.
 - ``test/grandchild`` spawns a sleeping grandchild in its process group and answers with its pid.

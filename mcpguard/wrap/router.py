@@ -1,0 +1,289 @@
+"""Frame routing for the stdio wrapper: one decoded line in, protected frames out, with in-flight tracking.
+
+:class:`Router` is pure and synchronous (no I/O): :meth:`Router.client_frame` and :meth:`Router.child_frame` take
+one line (or an :class:`~mcpguard.jsonrpc.framing.Oversize` marker) from the client or from the server, run it
+through the pipeline and append what must be written to :attr:`Router.to_child` / :attr:`Router.to_client` as whole
+serialized frames; the session (:mod:`mcpguard.wrap.session`) does the writing. Requests are tracked per direction so
+a response is protected knowing the method it answers, and so every open client request can be answered when the
+child dies (:meth:`Router.fail_in_flight`).
+
+Fail closed: when the pipeline cannot protect a frame (audit unavailable, internal error) the frame is not forwarded
+and the waiting side gets an error. Nothing received is ever echoed: errors name reasons, never values.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from mcpguard.errors import FrameError, MCPGuardError
+from mcpguard.jsonrpc.framing import (
+    Limits,
+    Oversize,
+    decode,
+    encode,
+    error_response,
+    frame_id,
+    oversize_error,
+    peek_id,
+)
+from mcpguard.types import Context, Direction, Outcome
+from mcpguard.wrap.inflight import InFlight, Pending
+
+C2S = Direction.CLIENT_TO_SERVER
+S2C = Direction.SERVER_TO_CLIENT
+
+#: JSON-RPC code for wrapper-generated failures that are not frame errors (implementation-defined server error
+#: range, JSON-RPC 2.0 §5.1).
+SERVER_EXITED_CODE = -32000
+#: Code of a frame refused by policy when the pipeline gave no error object of its own.
+BLOCKED_CODE = -32001
+
+
+class Protector(Protocol):
+    """The pipeline surface the wrapper uses (:class:`mcpguard.pipeline.Pipeline`)."""
+
+    def protect(self, message: dict[str, Any], ctx: Context) -> Outcome: ...
+
+    def protect_text(self, text: str, ctx: Context) -> tuple[str, list[Any]]: ...
+
+
+def _error(message: str, reason: str, code: int = -32600, **data: Any) -> dict[str, Any]:
+    return {"code": code, "message": message, "data": {"reason": reason, **data}}
+
+
+BLOCKED_ERROR = _error("blocked by mcpguard policy", "blocked", BLOCKED_CODE)
+DUPLICATE_ID_ERROR = _error("invalid request: this id is already in flight", "duplicate_id")
+TOO_MANY_ERROR = _error("too many requests in flight", "too_many_in_flight", -32000)
+
+
+class Notices:
+    """Value-free diagnostics on the wrapper's stderr, rate-limited per kind (a noisy child cannot flood the log)."""
+
+    FIRST = 10
+    EVERY = 1000
+
+    def __init__(self, fd: int = 2) -> None:
+        self.fd = fd
+        self.counts: dict[str, int] = {}
+
+    def __call__(self, kind: str, text: str | None = None) -> None:
+        n = self.counts.get(kind, 0) + 1
+        self.counts[kind] = n
+        if n > self.FIRST and n % self.EVERY:
+            return
+        suffix = f" ({n} so far)" if n > self.FIRST else ""
+        try:
+            os.write(self.fd, f"mcpguard: {text or kind}{suffix}\n".encode("utf-8", "replace"))
+        except OSError:
+            pass
+
+
+def _tool_of(msg: Mapping[str, Any], method: str) -> str | None:
+    if method != "tools/call":
+        return None
+    params = msg.get("params")
+    name = params.get("name") if type(params) is dict else None
+    return name if type(name) is str else None
+
+
+def _forget(table: InFlight, cancel: Mapping[str, Any]) -> None:
+    # A cancelled request gets no response (MCP "Utilities › Cancellation"); keeping it would leak a table slot.
+    # A response that arrives anyway is then dropped as unsolicited, which is what the requester wants.
+    params = cancel.get("params")
+    rid = params.get("requestId") if type(params) is dict else None
+    if type(rid) is str or type(rid) is int:
+        table.pop(rid)
+
+
+class Router:
+    """Routes frames between the client and the server through ``pipeline``.
+
+    ``server`` names the server in contexts; ``limits`` are the framing limits; ``note(kind, text)`` receives
+    value-free diagnostics. After each call, :attr:`to_client` and :attr:`to_child` hold the serialized frames
+    (bytes ending in ``\\n``) to write, in order; the caller empties them.
+    """
+
+    def __init__(self, pipeline: Protector, *, server: str, limits: Limits = Limits(),
+                 note: Callable[..., None] = lambda kind, text=None: None) -> None:
+        self.pipeline = pipeline
+        self.server = server
+        self.limits = limits
+        self.note = note
+        self.client_inflight = InFlight()
+        self.server_inflight = InFlight()
+        self.to_client: list[bytes] = []
+        self.to_child: list[bytes] = []
+
+    def fail_in_flight(self, status: int) -> int:
+        """Answer every open client request with a ``server_exited`` error (the server is gone); returns how many."""
+        pending = self.client_inflight.drain()
+        err = _error(f"MCP server exited (status {status}) before answering", "server_exited",
+                     SERVER_EXITED_CODE, exit_status=status)
+        for request_id, _ in pending:
+            self.to_client.append(encode(error_response(request_id, err)))
+        return len(pending)
+
+    def _protect(self, msg: dict[str, Any], ctx: Context) -> Outcome | MCPGuardError:
+        try:
+            return self.pipeline.protect(msg, ctx)  # type: ignore[union-attr]
+        except MCPGuardError as err:
+            self.note(f"refused:{err.reason}", f"frame refused ({err.reason})")
+            return err
+        except Exception as exc:  # noqa: BLE001 - fail closed; the exception text may quote the frame
+            self.note("internal", f"internal error while protecting a frame ({type(exc).__name__}); refused")
+            return MCPGuardError("mcpguard could not protect this frame; it was not forwarded")
+
+    def _reply(self, out: list[bytes], request_id: str | int | None, error: dict[str, Any]) -> None:
+        out.append(encode(error_response(request_id, error)))
+
+    def _encoded(self, message: dict[str, Any] | None, request_id: str | int | None) -> bytes | None:
+        """Serialize a pipeline output; ``None`` (with a notice) when it cannot be."""
+        if message is None:
+            return None
+        if request_id is not None and message.get("id") != request_id:
+            message = {**message, "id": request_id}
+        try:
+            return encode(message)
+        except FrameError:
+            self.note("unserializable", "a protected frame could not be serialized; refused")
+            return None
+
+    def client_frame(self, item: bytes | object) -> None:
+        to_client = self.to_client
+        if isinstance(item, Oversize):
+            self.note("client_oversize", "client frame over the size limit refused")
+            rid = peek_id(item.prefix)
+            # Answer under the request's id when its prefix names one (and it is not already in flight).
+            if rid is not None and rid in self.client_inflight:
+                rid = None
+            self._reply(to_client, rid, oversize_error(self.limits.max_frame_bytes).jsonrpc_error())
+            return
+        try:
+            msg, kind = decode(item, max_depth=self.limits.max_depth)  # type: ignore[arg-type]
+        except FrameError as err:
+            self.note(f"client_invalid:{err.reason}", f"invalid client frame refused ({err.reason})")
+            self._reply(to_client, frame_id(err), err.jsonrpc_error())
+            return
+        if kind == "request":
+            rid = msg["id"]
+            method = msg["method"]
+            if rid in self.client_inflight:
+                # Answering under the reused id would resolve the first request with this error.
+                self._reply(to_client, None, DUPLICATE_ID_ERROR)
+                return
+            if self.client_inflight.full():
+                self._reply(to_client, rid, TOO_MANY_ERROR)
+                return
+            tool = _tool_of(msg, method)
+            outcome = self._protect(msg, Context(C2S, method=method, server=self.server, tool=tool, request_id=rid))
+            if isinstance(outcome, MCPGuardError):
+                self._reply(to_client, rid, outcome.jsonrpc_error())
+            elif outcome.kind == "forward":
+                data = self._encoded(outcome.message, rid)
+                if data is None:
+                    self._reply(to_client, rid, BLOCKED_ERROR)
+                    return
+                self.client_inflight.add(rid, Pending(method, tool))
+                self.to_child.append(data)
+            else:
+                self._reply(to_client, rid, outcome.error or BLOCKED_ERROR)
+        elif kind == "notification":
+            method = msg["method"]
+            outcome = self._protect(msg, Context(C2S, method=method, server=self.server))
+            if isinstance(outcome, Outcome) and outcome.kind == "forward":
+                data = self._encoded(outcome.message, None)
+                if data is not None:
+                    self.to_child.append(data)
+                    if method == "notifications/cancelled":
+                        _forget(self.client_inflight, msg)
+        else:
+            rid = msg["id"]
+            pending = self.server_inflight.pop(rid) if rid is not None else None
+            if pending is None:
+                self.note("client_unsolicited", "client response to no open server request dropped")
+                return
+            outcome = self._protect(msg, Context(C2S, method=pending.method, server=self.server, request_id=rid))
+            self._answer(self.to_child, rid, outcome)
+
+    def child_frame(self, item: bytes | object) -> None:
+        if isinstance(item, Oversize):
+            self.note("server_oversize", "server frame over the size limit dropped")
+            # If it names an open client request, that request is answered with the error instead of hanging.
+            rid = peek_id(item.prefix)
+            if rid is not None and self.client_inflight.pop(rid) is not None:
+                err = oversize_error(self.limits.max_frame_bytes).jsonrpc_error()
+                err["message"] = "the server's response exceeds the frame size limit; it was dropped"
+                self._reply(self.to_client, rid, err)
+            return
+        try:
+            msg, kind = decode(item, max_depth=self.limits.max_depth)  # type: ignore[arg-type]
+        except FrameError as err:
+            # Never forwarded and never quoted: a non-JSON line from the child may be a secret it printed.
+            self.note(f"server_invalid:{err.reason}", f"invalid server output dropped ({err.reason})")
+            return
+        if kind == "response":
+            rid = msg["id"]
+            if rid is None:
+                outcome = self._protect(msg, Context(S2C, server=self.server))
+                if isinstance(outcome, Outcome) and outcome.kind == "forward":
+                    data = self._encoded(outcome.message, None)
+                    if data is not None:
+                        self.to_client.append(data)
+                return
+            pending = self.client_inflight.pop(rid)
+            if pending is None:
+                self.note("server_unsolicited", "server response to no open client request dropped")
+                return
+            outcome = self._protect(
+                msg, Context(S2C, method=pending.method, server=self.server, tool=pending.tool, request_id=rid)
+            )
+            self._answer(self.to_client, rid, outcome)
+        elif kind == "request":
+            rid = msg["id"]
+            method = msg["method"]
+            if rid in self.server_inflight:
+                self._reply(self.to_child, None, DUPLICATE_ID_ERROR)
+                return
+            if self.server_inflight.full():
+                self._reply(self.to_child, rid, TOO_MANY_ERROR)
+                return
+            outcome = self._protect(msg, Context(S2C, method=method, server=self.server, request_id=rid))
+            if isinstance(outcome, MCPGuardError):
+                self._reply(self.to_child, rid, outcome.jsonrpc_error())
+            elif outcome.kind == "forward":
+                data = self._encoded(outcome.message, rid)
+                if data is None:
+                    self._reply(self.to_child, rid, BLOCKED_ERROR)
+                    return
+                self.server_inflight.add(rid, Pending(method))
+                self.to_client.append(data)
+            else:
+                self._reply(self.to_child, rid, outcome.error or BLOCKED_ERROR)
+        else:
+            method = msg["method"]
+            outcome = self._protect(msg, Context(S2C, method=method, server=self.server))
+            if isinstance(outcome, Outcome) and outcome.kind == "forward":
+                data = self._encoded(outcome.message, None)
+                if data is not None:
+                    self.to_client.append(data)
+                    if method == "notifications/cancelled":
+                        _forget(self.server_inflight, msg)
+
+    def _answer(self, out: list[bytes], rid: str | int, outcome: Outcome | MCPGuardError) -> None:
+        """Deliver the protected response to the side waiting for ``rid``; on any refusal that side still gets an
+        answer (the replacement result, else an error)."""
+        if isinstance(outcome, MCPGuardError):
+            self._reply(out, rid, outcome.jsonrpc_error())
+            return
+        if outcome.kind in ("forward", "reject"):
+            data = self._encoded(outcome.message, rid)
+            if data is not None:
+                out.append(data)
+                return
+        self._reply(out, rid, outcome.error or BLOCKED_ERROR)
+
+
+
+__all__ = ["BLOCKED_CODE", "Notices", "Protector", "Router", "SERVER_EXITED_CODE"]
