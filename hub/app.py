@@ -1,4 +1,7 @@
-"""The hub's ASGI application: routes, authentication, lifespan, readiness.
+"""The hub's ASGI application: routes, lifespan, readiness, and the composition root.
+
+Authentication lives in :mod:`hub.authn`, the outer request layer (request id, Host/Origin, access log) in
+:mod:`hub.middleware`, the allowlists in :mod:`hub.hosts`.
 
 Routes (``P`` = ``server.prefix``; reverse proxies do not strip it)::
 
@@ -24,301 +27,29 @@ root that picks them from the settings, importing the auth mode, the vault and t
 from __future__ import annotations
 
 import logging
-import re
-import secrets
-import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import anyio
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hub.auth.base import AuthError, Authenticator, InvalidToken, MissingToken, Principal
+from hub.auth.base import AuthError, Authenticator
+from hub.authn import Admission, Grants, McpEndpoint, TokenCache, make_authenticate
 from hub.errors import auth_error_response, error_response
-from hub.logs import request_id_var, user_ref
+from hub.hosts import allowed_hosts, allowed_origins
+from hub.logs import user_ref
 from hub.metrics import HubMetrics
+from hub.middleware import HubMiddleware
 from hub.seams import Component, CredentialSource, OffboardingHooks, ReadinessProbe, ResourceMetadata
 from hub.settings import HubSettings
 from mcpguard.errors import ConfigError
 
 logger = logging.getLogger("hub.app")
-access_log = logging.getLogger("hub.access")
-
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
-
-
-# -- Host / Origin --------------------------------------------------------------------------------------------------
-def allowed_hosts(settings: HubSettings) -> list[str]:
-    """Host header values accepted: loopback with any port, ``public_url``'s netloc, and ``allowed_hosts``."""
-    out = [f"{h}:*" for h in LOOPBACK_HOSTS] + list(LOOPBACK_HOSTS)
-    if settings.server.public_url:
-        out.append(urlsplit(settings.server.public_url).netloc)
-    out += settings.server.allowed_hosts
-    return out
-
-
-def allowed_origins(settings: HubSettings) -> list[str]:
-    """Origin values accepted (an absent Origin is accepted: non-browser clients send none)."""
-    out = [f"http://{h}:*" for h in LOOPBACK_HOSTS] + [f"http://{h}" for h in LOOPBACK_HOSTS]
-    if settings.server.public_url:
-        out.append(settings.server.public_url)
-    out += settings.server.allowed_origins
-    # Entra modes (owner: hub.auth): in facade mode Entra answers the hub's sign-in with a cross-site form_post to
-    # {issuer}/oauth/callback, so browsers send the authority's Origin; refusing it would break every sign-in.
-    if settings.auth.mode == "facade" and settings.auth.entra is not None:
-        out.append(settings.auth.entra.authority.rstrip("/"))
-    return out
-
-
-def _matches(value: str, patterns: Sequence[str]) -> bool:
-    v = value.lower()
-    for p in patterns:
-        p = p.lower()
-        if v == p or (p.endswith(":*") and v.startswith(p[:-1]) and v[len(p) - 1:].isdigit()):
-            return True
-    return False
-
-
-# -- authentication -------------------------------------------------------------------------------------------------
-class _Admission:
-    """Wraps ``admit(principal)`` (the user directory's offboarding check, a database round trip) with a short
-    per-user cache; :meth:`on_user_deleted` drops the user at once, so offboarding is not delayed by the cache."""
-
-    def __init__(self, admit: Callable[[Principal], Any] | None, ttl: float = 30.0) -> None:
-        self.admit = admit
-        self.ttl = ttl
-        self._ok: dict[str, float] = {}
-
-    async def __call__(self, principal: Principal) -> Principal:
-        if self.admit is None:
-            return principal
-        now = time.monotonic()
-        if self._ok.get(principal.user_id, 0.0) > now:
-            return principal
-        principal = await self.admit(principal)
-        if len(self._ok) > 10_000:
-            self._ok.clear()
-        self._ok[principal.user_id] = now + self.ttl
-        return principal
-
-    async def on_user_deleted(self, user_id: str) -> None:
-        self._ok.pop(user_id, None)
-
-
-class TokenCache:
-    """Verified tokens by SHA-256, so a client's repeated calls do not pay a signature check each time (ES256
-    verification costs ~0.1–0.5 ms here). An entry lives ``ttl`` seconds at most and never past the token's ``exp``;
-    :meth:`on_user_deleted` (offboarding) drops the user's entries at once, so revocation is not delayed."""
-
-    def __init__(self, ttl: float = 60.0, size: int = 10_000, clock: Callable[[], float] = time.time) -> None:
-        self.ttl, self.size, self.clock = ttl, size, clock
-        self._d: dict[bytes, tuple[Principal, float]] = {}
-
-    @staticmethod
-    def key(token: str) -> bytes:
-        import hashlib
-
-        return hashlib.sha256(token.encode()).digest()
-
-    def get(self, token: str) -> Principal | None:
-        hit = self._d.get(self.key(token))
-        if hit is None:
-            return None
-        if hit[1] <= self.clock():
-            self._d.pop(self.key(token), None)
-            return None
-        return hit[0]
-
-    def put(self, token: str, principal: Principal) -> None:
-        until = self.clock() + self.ttl
-        if principal.expires_at is not None:
-            until = min(until, principal.expires_at)
-        if len(self._d) >= self.size:
-            self._d.clear()
-        self._d[self.key(token)] = (principal, until)
-
-    async def on_user_deleted(self, user_id: str) -> None:
-        for k in [k for k, (p, _) in self._d.items() if p.user_id == user_id]:
-            self._d.pop(k, None)
-
-
-class _Grants:
-    """``await grants(principal)`` → connector names granted to the user or their roles (a database query, run in a
-    worker thread), cached per user for ``ttl`` seconds; offboarding drops the user's entry."""
-
-    def __init__(self, lookup: Callable[[Principal], Any], ttl: float = 15.0) -> None:
-        self.lookup, self.ttl = lookup, ttl
-        self._d: dict[tuple[str, frozenset[str]], tuple[frozenset[str], float]] = {}
-
-    async def __call__(self, principal: Principal) -> frozenset[str]:
-        key = (principal.user_id, frozenset(principal.roles))
-        hit = self._d.get(key)
-        now = time.monotonic()
-        if hit is not None and hit[1] > now:
-            return hit[0]
-        granted = frozenset(await anyio.to_thread.run_sync(self.lookup, principal))
-        if len(self._d) > 10_000:
-            self._d.clear()
-        self._d[key] = (granted, now + self.ttl)
-        return granted
-
-    async def on_user_deleted(self, user_id: str) -> None:
-        for k in [k for k in self._d if k[0] == user_id]:
-            self._d.pop(k, None)
-
-
-def make_authenticate(authenticator: Authenticator, admit: Callable[[Principal], Any] | None = None,
-                      cache: TokenCache | None = None) -> Callable[[Request], Any]:
-    """``await authenticate(request)`` → :class:`Principal` (also stored as ``scope["hub.principal"]``) or raises
-    :class:`AuthError`. Reads ``Authorization: Bearer <token>`` only (RFC 6750 §2.1). ``admit(principal)``, when given,
-    may refuse a verified user (e.g. offboarded: :class:`~hub.auth.base.UserNotProvisioned`)."""
-
-    async def authenticate(request: Request) -> Principal:
-        cached = request.scope.get("hub.principal")
-        if isinstance(cached, Principal):
-            return cached
-        if "access_token" in request.query_params:
-            raise InvalidToken("tokens in the query string are refused; use the Authorization header",
-                               reason="token_in_query")
-        header = request.headers.get("authorization")
-        if not header:
-            raise MissingToken("no bearer token in the Authorization header")
-        scheme, _, token = header.partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token or " " in token:
-            raise InvalidToken("the Authorization header must be 'Bearer <token>'", reason="malformed_header")
-        principal = cache.get(token) if cache is not None else None
-        if principal is None:
-            principal = await authenticator.authenticate(token)
-            if cache is not None:
-                cache.put(token, principal)
-        if admit is not None:
-            principal = await admit(principal)
-        request.scope["hub.principal"] = principal
-        return principal
-
-    return authenticate
-
-
-class McpEndpoint:
-    """ASGI wrapper for the SDK's Streamable HTTP app: authenticates, then binds the SDK's session ownership to the
-    verified user (``scope["user"]``), so a session id presented by another user answers 404 (CVE-2026-25536 class)."""
-
-    def __init__(self, app: ASGIApp, authenticate: Callable[[Request], Any], on_auth_error: Callable[..., Response],
-                 state: HubState | None = None):
-        self.app = app
-        self.authenticate = authenticate
-        self.on_auth_error = on_auth_error
-        self.state = state
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
-        from mcp.server.auth.provider import AccessToken
-
-        request = Request(scope, receive)
-        try:
-            principal = await self.authenticate(request)
-        except AuthError as err:
-            await self.on_auth_error(request, err)(scope, receive, send)
-            return
-        # The SDK compares (client_id, iss, sub) of the creating and the using request; no token is kept.
-        scope["user"] = AuthenticatedUser(AccessToken(
-            token="", client_id="mcpguard-hub", scopes=sorted(principal.scopes), subject=principal.user_id,
-            claims={"iss": principal.tenant},
-        ))
-        state = self.state
-        if state is not None and state.draining:
-            # Shutting down: refuse new work so the drain can finish; clients retry (on another replica).
-            await error_response(503, "NOT_READY", "hub is shutting down", "draining",
-                                 headers={"retry-after": "1"})(scope, receive, send)
-            return
-        counted = state is not None and scope.get("method") == "POST"
-        if counted:
-            state.inflight += 1
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            if counted:
-                state.inflight -= 1
-
-
-# -- outer middleware -----------------------------------------------------------------------------------------------
-class HubMiddleware:
-    """Request id, Host/Origin check, access log and HTTP metrics, around everything."""
-
-    def __init__(self, app: ASGIApp, settings: HubSettings, metrics: HubMetrics) -> None:
-        self.app = app
-        self.metrics = metrics
-        self.hosts = allowed_hosts(settings)
-        self.origins = allowed_origins(settings)
-        self.check = settings.server.dns_rebinding_protection
-        p = settings.server.prefix
-        self.exempt = {"/health", "/ready", f"{p}/health", f"{p}/ready"}
-        self.routes = {f"{p}/mcp": "mcp", f"{p}/health": "health", "/health": "health", f"{p}/ready": "ready",
-                       "/ready": "ready", f"{p}/metrics": "metrics", "/metrics": "metrics"}
-        self.prefix = p
-
-    def _route_name(self, path: str) -> str:
-        if path in self.routes:
-            return self.routes[path]
-        if "/.well-known/" in path:
-            return "well_known"
-        if path.startswith(f"{self.prefix}/v1/"):
-            return "admin"
-        return "other"
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = dict((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
-        rid = headers.get("x-request-id", "")
-        if not _REQUEST_ID.match(rid):
-            rid = secrets.token_hex(8)
-        token = request_id_var.set(rid)
-        started = time.perf_counter()
-        status_holder = [500]
-        path = scope["path"]
-
-        async def send_wrapper(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                status_holder[0] = message["status"]
-                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", rid.encode())]}
-            await send(message)
-
-        try:
-            if self.check and path not in self.exempt:
-                host = headers.get("host", "")
-                origin = headers.get("origin")
-                if not _matches(host, self.hosts):
-                    logger.warning("refused Host header", extra={"reason": "host_not_allowed"})
-                    await error_response(421, "BAD_REQUEST", "Host header is not allowed", "host_not_allowed")(
-                        scope, receive, send_wrapper)
-                    return
-                if origin is not None and not _matches(origin, self.origins):
-                    logger.warning("refused Origin header", extra={"reason": "origin_not_allowed"})
-                    await error_response(403, "FORBIDDEN", "Origin is not allowed", "origin_not_allowed")(
-                        scope, receive, send_wrapper)
-                    return
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            route = self._route_name(path)
-            self.metrics.http_requests.labels(route, str(status_holder[0])).inc()
-            fields = {"request_id": rid, "method": scope.get("method"), "route": route, "status": status_holder[0],
-                      "ms": round((time.perf_counter() - started) * 1000, 2)}
-            principal = scope.get("hub.principal")
-            if isinstance(principal, Principal):
-                fields["user"] = user_ref(principal.user_id)  # a pseudonym: user ids are e-mails
-            access_log.info("request", extra=fields)
-            request_id_var.reset(token)
 
 
 # -- state ----------------------------------------------------------------------------------------------------------
@@ -433,12 +164,13 @@ def create_app(
     if settings.connectors.require_grants:
         if users is None or not hasattr(users, "granted_connectors"):
             raise ConfigError("connectors.require_grants needs the user directory (hub.vault) installed")
-        access = _Grants(users.granted_connectors)
+        access = Grants(users.granted_connectors)
     gateway = Gateway(connectors, pool, pipeline, metrics=metrics, call_timeout=settings.limits.call_timeout_seconds,
-                      list_timeout=settings.limits.list_timeout_seconds, access=access)
+                      list_timeout=settings.limits.list_timeout_seconds, access=access,
+                      list_cache_seconds=settings.limits.list_cache_seconds)
     pool.on_notification = gateway.relay
     state.pool, state.gateway, state.users = pool, gateway, users
-    admission = _Admission(getattr(users, "admit", None))
+    admission = Admission(getattr(users, "admit", None))
     token_cache = TokenCache()
     # Pool first (stop their children), then the components (vault credentials, auth-side token revocation), then
     # the caches, so no request can re-admit the user from a cache filled in between.
@@ -627,4 +359,7 @@ def build_app(settings: HubSettings, **overrides: Any) -> Starlette:
     )
 
 
-__all__ = ["HubState", "build_app", "create_app", "default_pipeline", "load_auth", "make_authenticate", "run_probes"]
+__all__ = [
+    "HubState", "TokenCache", "build_app", "create_app", "default_pipeline", "load_auth", "make_authenticate",
+    "run_probes",
+]

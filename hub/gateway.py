@@ -52,6 +52,8 @@ INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 #: JSON-RPC error code for "refused by the hub" (pipeline block, rate limit, missing credential).
 REFUSED = -32001
+#: mcp_types.jsonrpc.CONNECTION_CLOSED: what the SDK client raises when the upstream went away.
+CONNECTION_CLOSED = -32000
 
 #: The list methods: (method, result key, name field or None for URI-keyed items, client method).
 LISTS = {
@@ -107,6 +109,12 @@ def _dump(model: Any) -> dict[str, Any]:
     return model.model_dump(by_alias=True, mode="json", exclude_none=True)
 
 
+def _connection_lost(exc: MCPError) -> bool:
+    """True for the SDK client's "Connection closed" (the upstream process or connection is gone), which arrives as
+    an ``MCPError`` with code -32000 rather than a transport exception."""
+    return exc.error.code == CONNECTION_CLOSED and exc.error.message == "Connection closed"
+
+
 def _tool_error(text: str) -> dict[str, Any]:
     return {"content": [{"type": "text", "text": text}], "isError": True}
 
@@ -124,6 +132,7 @@ class Gateway:
         call_timeout: float = 120.0,
         list_timeout: float = 10.0,
         access: Any = None,
+        list_cache_seconds: float = 60.0,
         name: str = "mcpguard-hub",
         version: str = "0.1.0",
     ) -> None:
@@ -133,6 +142,7 @@ class Gateway:
         self.metrics = metrics
         self.call_timeout = call_timeout
         self.list_timeout = list_timeout
+        self.list_cache_seconds = list_cache_seconds
         #: ``await access(principal) -> set of connector names`` the user may use, or None for "all enabled".
         self.access = access
         self.rates = RateLimits(connectors)
@@ -244,7 +254,8 @@ class Gateway:
     async def _fetch_all(self, inst: Instance, method: str) -> list[dict[str, Any]]:
         """Every page of one upstream listing (cached on the instance until list_changed)."""
         cached = inst.lists.get(method)
-        if cached is not None:
+        now = self.pool.clock()
+        if cached is not None and now - inst.listed_at.get(method, now) < self.list_cache_seconds:
             return cached
         key = LISTS[method][0]
         client = inst.client
@@ -253,6 +264,7 @@ class Gateway:
         area = method.split("/")[0]
         if getattr(caps, area, None) is None:
             inst.lists[method] = []
+            inst.listed_at[method] = now
             return []
         items: list[dict[str, Any]] = []
         cursor: str | None = None
@@ -271,18 +283,23 @@ class Gateway:
             if not cursor:
                 break
         inst.lists[method] = items
+        inst.listed_at[method] = now
         return items
 
     async def _list_one(self, principal: Principal, c: Connector, method: str) -> list[dict[str, Any]]:
         key, field = LISTS[method]
+        inst_ref: list[Instance] = []
         try:
             async with self.pool.session(principal, c.name) as inst:
+                inst_ref.append(inst)
                 raw = await self._fetch_all(inst, method)
                 secrets = inst.secrets
         except (CredentialMissing, UpstreamUnavailable) as exc:
             logger.info("connector skipped in listing", extra={"connector": c.name, "reason": exc.reason})
             return []
         except Exception as exc:  # noqa: BLE001 - one broken upstream must not break the aggregated list
+            if isinstance(exc, MCPError) and _connection_lost(exc) and inst_ref:
+                self.pool.mark_broken(inst_ref[0])
             logger.warning("listing failed", extra={"connector": c.name, "method": method,
                                                     "error_type": type(exc).__name__})
             return []
@@ -429,7 +446,11 @@ class Gateway:
                         upstream = await inst.client.call_tool(tool, arguments, progress_callback=progress)
                     result = _dump(upstream)
                 except MCPError as exc:
-                    result = _tool_error(f"connector {name!r} returned an error: {exc.error.message}")
+                    if _connection_lost(exc):
+                        self.pool.mark_broken(inst)
+                        result = _tool_error(f"connector {name!r} stopped unexpectedly; it restarts on the next call")
+                    else:
+                        result = _tool_error(f"connector {name!r} returned an error: {exc.error.message}")
                 except TimeoutError:
                     result = _tool_error(f"connector {name!r} did not answer within {self.call_timeout:g} s")
                 except ValidationError:
@@ -484,6 +505,8 @@ class Gateway:
                     with anyio.fail_after(self.call_timeout):
                         result = _dump(await call(inst.client, wire_params))
                 except MCPError as exc:
+                    if _connection_lost(exc):
+                        self.pool.mark_broken(inst)
                     msg = redact(exc.error.message, inst.secrets)[0]
                     raise MCPError(exc.error.code, f"connector {name!r}: {msg}") from None
                 except TimeoutError:

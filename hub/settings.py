@@ -179,6 +179,8 @@ class LimitsSettings(_Model):
     credential_recheck_seconds: float = Field(default=30.0, ge=0.0)
     #: After a failed start, calls to that (user, connector) fail fast for this long instead of re-spawning.
     start_backoff_seconds: float = Field(default=30.0, ge=0.0)
+    #: Upstream listings are cached per instance until the upstream says list_changed, and at most this long.
+    list_cache_seconds: float = Field(default=60.0, ge=0.0)
     #: A listing (tools/list …) waits at most this long for each upstream; a slower one is left out of that page.
     list_timeout_seconds: float = Field(default=10.0, ge=0.1)
 

@@ -79,6 +79,9 @@ class Instance:
     cred_fp: str = ""
     checked_at: float = 0.0
     lists: dict[str, list[Any]] = field(default_factory=dict)
+    #: method → clock time the cached listing was fetched (listings also expire: a 2026-07-28 upstream announces
+    #: changes only on ``subscriptions/listen``, which the hub does not open).
+    listed_at: dict[str, float] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, str]:

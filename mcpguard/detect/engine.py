@@ -27,7 +27,7 @@ from typing import Sequence
 from mcpguard.config import DetectionConfig
 from mcpguard.detect.base import AnchoredRule, ScanContext, Span
 from mcpguard.detect.custom import CompiledCustomRule, compile_custom
-from mcpguard.detect.normalize import fold
+from mcpguard.detect.normalize import OffsetMap, fold
 from mcpguard.detect.pii.numbers import scan_numbers
 from mcpguard.detect.prefilter import Anchor, Finder, build_finder
 from mcpguard.detect.rules import NUMERIC_TYPES, anchored_rules
@@ -37,6 +37,30 @@ from mcpguard.types import Category, Finding, Leaf
 
 _SEP = "\x00"
 _ACCOUNT_KEYS = ("accountid", "account_id", "ownerid", "owner_id", "awsaccountid", "aws_account_id", "account")
+
+
+_IDENTITY = OffsetMap()
+
+
+def _fold_leaves(texts: list[str], starts: list[int]) -> tuple[str, OffsetMap]:
+    """Fold leaf by leaf (pure-ASCII leaves are skipped in O(1)) and join; one offset map for the joined text."""
+    parts: list[str] = []
+    f_all: list[int] = []
+    o_all: list[int] = []
+    n_all: list[int] = []
+    fpos = 0
+    for text, ostart in zip(texts, starts):
+        if text.isascii():
+            parts.append(text)
+        else:
+            out, m = fold(text)
+            if not m.identity:
+                f_all.extend(x + fpos for x in m._f)
+                o_all.extend(x + ostart for x in m._o)
+                n_all.extend(m._n)
+            parts.append(out)
+        fpos += len(parts[-1]) + 1
+    return _SEP.join(parts), (OffsetMap(f_all, o_all, n_all) if f_all else _IDENTITY)
 
 
 def _non_overlapping(cands: list[Span]) -> list[Span]:
@@ -104,9 +128,12 @@ class Engine:
         for t in texts:
             starts.append(pos)
             pos += len(t) + 1
-        folded, omap = fold(joined)
+        folded, omap = joined, _IDENTITY
+        if not joined.isascii():
+            folded, omap = _fold_leaves(texts, starts)
         buf = folded.encode("ascii", "replace")
-        keys = [leaf.path[leaf.path.rfind("/") + 1 :].lower() for leaf in leaves] if len(leaves) > 1 or leaves[0].path else None
+        keys = [leaf.path[leaf.path.rfind("/") + 1 :].lower() for leaf in leaves] if (
+            len(leaves) > 1 or leaves[0].path) else None
         ctx = ScanContext(buf, folded, self.config.flag_placeholders, self.config.default_region, keys)
         raw: list[Span] = []
         seen: set[tuple[int, int]] = set()

@@ -32,7 +32,7 @@ HOMOGLYPHS: dict[str, str] = {
     "Τ": "T", "Υ": "Y", "Χ": "X", "ο": "o", "ν": "v", "α": "a", "ι": "i", "κ": "k", "ρ": "p", "τ": "t", "υ": "u",
     # punctuation look-alikes that matter to token syntax
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2212": "-", "\u2024": ".", "\u2044": "/",
-    "\u02d0": ":", "\u0589": ":", "\u05c3": ":", "\u2236": ":", "\ua789": ":",
+    "\u02d0": ":", "\u0589": ":", "\u05c3": ":", "\u2236": ":",
 }
 
 # Code point ranges whose characters may fold; everything else outside ASCII is kept (Hangul, CJK, …).
@@ -42,7 +42,7 @@ _FOLD_RANGES = (
     (0x0589, 0x0589), (0x05C3, 0x05C3),
     (0x1AB0, 0x1AFF), (0x1D00, 0x1DFF), (0x1E00, 0x1EFF),  # combining ext, phonetic ext, Latin ext additional
     (0x2000, 0x24FF),  # punctuation, super/subscripts, letterlike, number forms, enclosed alphanumerics
-    (0x3000, 0x3000), (0xA789, 0xA789),
+    (0x3000, 0x3000),
     (0xFB00, 0xFB4F),  # alphabetic presentation forms (ligatures)
     (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFF00, 0xFFEF),  # variation selectors, BOM, half/full-width forms
     (0x1D400, 0x1D7FF),  # mathematical alphanumeric symbols
@@ -122,13 +122,25 @@ class OffsetMap:
 _IDENTITY_MAP = OffsetMap()
 
 
+# UTF-8 lead bytes of every range in _FOLD_RANGES (C2-D4: U+0080-U+052F; D6/D7: U+0589/U+05C3; E1: U+1AB0-U+1EFF;
+# E2: U+2000-U+24FF; E3: U+3000; EF: U+FB00-U+FFEF; F0: U+1D400-U+1D7FF; F3: U+E0000-U+E007F). A text
+# whose UTF-8 form has none of them cannot fold; finding that is three C passes (encode, translate, find) instead of
+# a per-character regex, which matters for Hangul and CJK text.
+_LEADS = bytes(1 if (0xC2 <= b <= 0xD7) or b in (0xE1, 0xE2, 0xE3, 0xEF, 0xF0, 0xF3) else 0 for b in range(256))
+
+
+def may_fold(text: str) -> bool:
+    """False when ``fold(text)`` is certainly the identity (a fast screen; True may still fold nothing)."""
+    return not text.isascii() and text.encode("utf-8", "surrogatepass").translate(_LEADS).find(1) >= 0
+
+
 def fold(text: str) -> tuple[str, OffsetMap]:
     """Fold ``text`` for detection (see the module docstring); returns ``(folded, offset_map)``.
 
     Units: offsets are ``str`` indices. ``folded`` may be shorter or longer than ``text``; map each finding back with
     :meth:`OffsetMap.start` / :meth:`OffsetMap.end`. Never raises.
     """
-    if text.isascii():
+    if not may_fold(text):
         return text, _IDENTITY_MAP
     table, needs = _build()
     pieces: list[str] = []
@@ -156,4 +168,4 @@ def fold(text: str) -> tuple[str, OffsetMap]:
     return "".join(pieces), OffsetMap(fs, os_, ns)
 
 
-__all__ = ["HOMOGLYPHS", "OffsetMap", "fold"]
+__all__ = ["HOMOGLYPHS", "OffsetMap", "fold", "may_fold"]

@@ -17,6 +17,7 @@ Classes reported (keys of the ``removed`` counter):
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections import Counter
 from typing import Any
@@ -40,6 +41,12 @@ _CONTROL_STRING = re.compile("(?:\x1b[PX^_]|[\x90\x98\x9e\x9f]).*?(?:\x1b\\\\|\x
 _ESCAPE = re.compile("\x1b[\x20-\x2f]*[\x30-\x7e]?")
 
 _ESC_OR_C1 = re.compile("[\x1b\x90-\x9f]")
+_ESCAPES = (
+    ("osc", _OSC, ("\x1b]", "\x9d")),
+    ("control_string", _CONTROL_STRING, ("\x1bP", "\x1bX", "\x1b^", "\x1b_", "\x90", "\x98", "\x9e", "\x9f")),
+    ("csi", _CSI, ("\x1b[", "\x9b")),
+    ("escape", _ESCAPE, ("\x1b",)),
+)
 _SIMPLE = (
     ("cr", re.compile("\r")),  # CRLF becomes LF; a lone CR (overwrites the line on a terminal) goes
     ("c0", re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")),
@@ -69,17 +76,107 @@ def sanitize_text(text: str) -> tuple[str, Counter[str]]:
     ``clean`` is ``text`` without escape sequences and invisible characters (tab and LF kept; CRLF becomes LF; a ZWJ
     between pictographs and a ZWNJ between Arabic/Indic letters are kept). ``removed`` counts removed items by class
     (see the module docstring); it is empty, and ``clean is text``, when nothing needed removing. Never raises.
+
+    Cost per MiB of clean text (:func:`_screen`): ~0.6 ms ASCII, ~5 ms other, against ~18 ms for a regex search.
+    ASCII text with hits is cleaned with C-level byte passes; other text with hits takes one regex pass per class
+    of character present (~10 ms per MiB each).
     """
-    removed: Counter[str] = Counter()
-    if not SUSPECT.search(text):
-        return text, removed
-    if _ESC_OR_C1.search(text):
-        for name, rx in (("osc", _OSC), ("control_string", _CONTROL_STRING), ("csi", _CSI), ("escape", _ESCAPE)):
+    if text.isascii():
+        return _sanitize_ascii(text)
+    found = _screen(text)
+    if found is not None and not found:
+        return text, Counter()
+    if found is None and not SUSPECT.search(text):
+        return text, Counter()
+    return _sanitize_general(text, found)
+
+
+# Bytes an ASCII string may hold that SUSPECT matches: C0 controls except tab and LF, and DEL.
+_ASCII_SUSPECT = bytes([*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F])
+_ASCII_CLEAN = bytes(b for b in range(0x80) if b not in _ASCII_SUSPECT)
+# Every BMP character SUSPECT matches (102 of them); tests/mcpguard/toolguard/test_sanitize.py checks the two agree.
+_BMP_SUSPECTS = "".join(
+    map(chr, [*_ASCII_SUSPECT, *range(0x80, 0xA0), 0x061C, 0x180E, *range(0x200B, 0x2010), *range(0x202A, 0x202F),
+              *range(0x2060, 0x206A), *range(0xFE00, 0xFE10), 0xFEFF])
+)
+# A C-level lookup table (codecs' EncodingMap) from each BMP suspect to its index in _BMP_SUSPECTS; U+FFFE pads the
+# 256-entry table and means "unmapped". Encoding with errors="ignore" keeps only the suspects, in one pass.
+_BMP_MAP = codecs.charmap_build(_BMP_SUSPECTS + "\ufffe" * (256 - len(_BMP_SUSPECTS)))
+# Below this many characters one regex search is cheaper than the screen.
+_SCREEN_MIN = 256
+
+
+def _screen(text: str) -> set[str] | None:
+    """The distinct :data:`SUSPECT` characters in non-ASCII ``text``: a set (empty when clean), or None when unknown.
+
+    For :data:`_SCREEN_MIN` characters or more, one ``codecs.charmap_encode`` keeps the BMP suspects; the non-BMP
+    ones (Tags and supplementary variation selectors, all behind the high surrogate U+DB40) are possible only when the
+    UTF-16 form has a 0xDB high byte, and then the answer is None. Shorter text: None (the regex is cheaper).
+    """
+    if len(text) < _SCREEN_MIN:
+        return None
+    found = {_BMP_SUSPECTS[i] for i in set(codecs.charmap_encode(text, "ignore", _BMP_MAP)[0])}
+    utf16 = text.encode("utf-16-le", "surrogatepass")
+    if len(utf16) != 2 * len(text) and 0xDB in utf16[1::2]:  # longer: it has surrogate pairs, so non-BMP text
+        return None
+    return found
+
+
+def _strip_escapes(text: str, removed: Counter[str]) -> str:
+    """Remove OSC, control strings, CSI and other ESC sequences, in that order; each pass runs only if its opener
+    occurs (the regexes all start at ESC or a C1 opener, so a missing opener means no match)."""
+    for name, rx, openers in _ESCAPES:
+        if any(o in text for o in openers):
             text, n = rx.subn("", text)
             if n:
                 removed[name] += n
+    return text
+
+
+def _sanitize_ascii(text: str) -> tuple[str, Counter[str]]:
+    """:func:`_sanitize_general` for ASCII text, which can only hold ASCII controls: one ``bytes.translate`` finds
+    them (clean text: ~0.6 ms per MiB). After the escape sequences only CR, C0 and DEL can remain, all
+    single-character deletions, so they are counted and removed on the bytes in C (a hostile megabyte of controls
+    costs a few ms)."""
+    raw = text.encode("ascii")
+    hits = raw.translate(None, _ASCII_CLEAN)
+    removed: Counter[str] = Counter()
+    if not hits:
+        return text, removed
+    if 0x1B in hits:
+        text = _strip_escapes(text, removed)
+        raw = text.encode("ascii")
+        hits = raw.translate(None, _ASCII_CLEAN)
+    if hits:
+        cr, dl = hits.count(b"\r"), hits.count(b"\x7f")
+        for name, n in (("cr", cr), ("c0", len(hits) - cr - dl), ("del", dl)):
+            if n:
+                removed[name] += n
+        text = raw.translate(None, _ASCII_SUSPECT).decode("ascii")
+    return text, removed
+
+
+def _sanitize_general(text: str, found: set[str] | None = None) -> tuple[str, Counter[str]]:
+    """The regex passes over any text (see :func:`sanitize_text`).
+
+    ``found`` (from :func:`_screen`) skips the passes whose characters do not occur; removing characters never
+    adds any, so skipping on what the original text held is exact. None runs every pass.
+    """
+    removed: Counter[str] = Counter()
+    present = None if found is None else "".join(found)
+
+    def absent(rx: re.Pattern[str]) -> bool:
+        return present is not None and rx.search(present) is None
+
+    if present is None and _ESC_OR_C1.search(text):
+        text = _strip_escapes(text, removed)
+    elif present is not None and _ESC_OR_C1.search(present):
+        text = _strip_escapes(text, removed)
+        present = "".join(c for c in present if not _ESC_OR_C1.match(c) or c in text)  # ESC is usually gone now
     # Context-free classes go in one C-level pass each (a hostile server may send megabytes of them).
     for name, rx in _SIMPLE:
+        if absent(rx):
+            continue
         text, n = rx.subn("", text)
         if n:
             removed[name] += n
@@ -87,7 +184,7 @@ def sanitize_text(text: str) -> tuple[str, Counter[str]]:
         if probe is not None and probe not in text:
             continue
         if name == "variation_selector":
-            if not _VS_ANY.search(text):
+            if absent(_VS_ANY) or not _VS_ANY.search(text):
                 continue
             before = len(_VS_ANY.findall(text))
             text = rx.sub("", text)

@@ -188,8 +188,12 @@ def rrn(dash: bool = True) -> str:
 
 
 def brn() -> str:
+    # stdnum.kr.brn checks the format only; the check digit follows the NTS algorithm (weights 1,3,7,1,3,7,1,3,5 and
+    # the carried tens of 5 × the ninth digit).
     while True:
-        v = rs("123456789", 1) + rs("0123456789", 9)
+        body = rs("123456789", 1) + rs("0123456789", 8)
+        total = sum(int(c) * w for c, w in zip(body, (1, 3, 7, 1, 3, 7, 1, 3, 5))) + int(body[8]) * 5 // 10
+        v = body + str((10 - total % 10) % 10)
         if std_brn.is_valid(v):
             return f"{v[:3]}-{v[3:5]}-{v[5:]}"
 
@@ -348,6 +352,12 @@ def ko_prose(n: int = 6) -> str:
     return " ".join(R.choice(KO_SENTENCES) for _ in range(n * 3))
 
 
+def ean13(body: str) -> str:
+    """A GS1 EAN-13 barcode number (12 digits + check digit): real barcodes always carry a valid check digit."""
+    total = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(body))
+    return body + str((10 - total % 10) % 10)
+
+
 def negatives() -> str:
     """A line of values that look sensitive and are not."""
     items = [
@@ -360,7 +370,7 @@ def negatives() -> str:
         "192.0.2.10", "Bearer token required", "@types/node", "git@github.com:acme/app.git", "logo@2x.png",
         # digit runs that are ids, not PII: Snowflake ids, ms timestamps, ISBN-13, EAN-13, tracking numbers
         str(R.randrange(10**18, 2 * 10**18)), str(1_600_000_000_000 + R.randrange(10**11)), f"ISBN 978-{R.randrange(10**9):09d}-{R.randrange(10)}",
-        f"EAN {R.choice('4')}{R.randrange(10**12):012d}"[:0] + f"EAN 880{R.randrange(10**10):010d}", f"1Z{rs('0123456789ABCDEF', 16)}",
+        f"EAN {ean13('880' + rs(string.digits, 9))}", f"1Z{rs('0123456789ABCDEF', 16)}",
         f"invoice {R.randrange(10**9, 10**10)}", f"{R.randrange(100, 999)}-{R.randrange(100, 999)}-{R.randrange(1000, 9999)}-{R.randrange(100, 999)}",
         f"lat {R.uniform(-90, 90):.6f} lon {R.uniform(-180, 180):.6f}", f"{R.randrange(10**6, 10**7)} bytes",
     ]

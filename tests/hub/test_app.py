@@ -212,23 +212,6 @@ async def test_modern_headers_must_match_the_body(hub):
     assert r.json()["error"]["code"] != 0 and "result" not in r.json()
 
 
-async def test_token_cache_bounds():
-    from hub.app import TokenCache
-    from hub.auth.base import Principal
-
-    now = [1000.0]
-    cache = TokenCache(ttl=60, clock=lambda: now[0])
-    short = Principal(user_id="a", email="a", tenant="dev", expires_at=1010.0)
-    cache.put("tok-a", short)
-    cache.put("tok-b", Principal(user_id="b", email="b", tenant="dev", expires_at=5000.0))
-    assert cache.get("tok-a") is short and cache.get("nope") is None
-    now[0] = 1011  # never past the token's own exp
-    assert cache.get("tok-a") is None and cache.get("tok-b") is not None
-    await cache.on_user_deleted("b")
-    assert cache.get("tok-b") is None
-    assert all(len(k) == 32 for k in cache._d)  # keys are SHA-256 digests, never the tokens
-
-
 async def test_access_log_has_request_id_and_user_pseudonym(hub, caplog):
     import logging
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import anyio
 import httpx2
 import pytest
 from mcp import Client
@@ -26,7 +27,8 @@ async def hub(tmp_path_factory):
     d = tmp / "connectors" / "demo"
     d.mkdir(parents=True)
     (d / "manifest.yaml").write_text(
-        f"name: demo\ntransport: {{type: stdio, command: '{sys.executable}', args: ['{SERVER}']}}\nisolation: user\n"
+        f"name: demo\ntransport: {{type: stdio, command: '{sys.executable}', args: ['{SERVER}'], protocol: legacy}}\n"
+        "isolation: user\n"
         "credentials:\n  - {name: DEMO_KEY, inject: {env: DEMO_KEY}, required: false}\n")
     s = settings(tmp, connectors={"enabled": ["demo"], "dirs": [str(tmp / "connectors")], "bundled": False})
     app = build_app(s)
@@ -64,3 +66,31 @@ async def test_reversible_tokens_are_scoped_to_the_user(hub):
     async with _client(app, dev, "bob@example.com") as c:
         r = await c.call_tool("demo__length", {"message": token})
         assert r.is_error or r.content[0].text != str(len(email))  # never restored for another user
+
+
+async def test_upstream_list_changed_refreshes_and_reaches_the_client(hub):
+    """The upstream says tools/list_changed: the hub drops its cached listing and relays the notification to the
+    user's open 2025-11-25 session, whose next tools/list shows the new tool."""
+    from tests.hub.harness import serve_in_thread
+
+    app, dev = hub
+    changed = anyio.Event()
+
+    async def on_message(message) -> None:
+        if getattr(getattr(message, "root", message), "method", None) == "notifications/tools/list_changed":
+            changed.set()
+
+    # A real server (SSE streams over a socket), sharing the module's app object would double-enter its lifespan:
+    # build a second app on the same settings instead.
+    app2 = build_app(app.state.hub.settings)
+    with serve_in_thread(app2, app.state.hub.settings.server.port) as base:
+        http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {dev.mint('alice@example.com')}"}, timeout=30)
+        async with Client(streamable_http_client(f"{base}/mcp", http_client=http), mode="legacy",
+                          message_handler=on_message) as c:
+            before = {t.name for t in (await c.list_tools()).tools}
+            assert "demo__extra" not in before
+            await c.call_tool("demo__toggle", {})
+            with anyio.fail_after(10):
+                await changed.wait()
+            after = {t.name for t in (await c.list_tools(cache_mode="refresh")).tools}
+            assert "demo__extra" in after

@@ -6,7 +6,7 @@ issued since October 2020 have random digits after ``G``, so the historic mod-11
 valid birth date plus ``G`` is the test, and a passing checksum only adds confidence. Without the dash a 13-digit run
 needs the checksum or a context word.
 
-BRN: ``XXX-XX-XXXXX`` with the National Tax Service check digit (``stdnum.kr.brn``).
+BRN: ``XXX-XX-XXXXX``, format rules from ``stdnum.kr.brn`` plus the National Tax Service check digit.
 """
 
 from __future__ import annotations
@@ -38,6 +38,12 @@ def rrn_date_ok(d: str, today: datetime.date | None = None) -> bool:
     return born <= (today or datetime.date.today())
 
 
+def ean13_ok(d: str) -> bool:
+    """GS1 EAN-13 check digit (weights 1, 3 alternating over the first 12 digits)."""
+    total = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(d[:12]))
+    return (10 - total % 10) % 10 == int(d[12])
+
+
 def rrn_checksum_ok(d: str) -> bool:
     """The pre-2020 mod-11 check digit (``stdnum.kr.rrn``)."""
     return d[-1] == _rrn.calc_check_digit(d[:-1])
@@ -54,8 +60,24 @@ def rrn_confidence(d: str, groups: tuple[int, ...], context: Callable[[], str]) 
     if groups == (13,):
         if has_context:
             return 0.9
-        return 0.8 if checksum else 0.45
+        # A contiguous run that is also a valid EAN-13 (GS1 check digit) is more likely a barcode: Korea's GS1
+        # prefix 880 reads as a 1988 birth date.
+        # Likewise a millisecond Unix timestamp (2011-2036) reads as a 2011-2021 birth date.
+        if not checksum or ean13_ok(d) or 1_300_000_000_000 <= int(d) < 2_100_000_000_000:
+            return 0.45
+        return 0.8
     return None
+
+
+_BRN_WEIGHTS = (1, 3, 7, 1, 3, 7, 1, 3, 5)
+
+
+def brn_checksum_ok(d: str) -> bool:
+    """The National Tax Service check digit of a 10-digit BRN: weights 1,3,7,1,3,7,1,3,5 over the first nine digits,
+    plus ``(9th digit × 5) // 10``; the check digit is ``(10 - sum % 10) % 10``. (``stdnum.kr.brn`` checks only the
+    format, so the digit is verified here.)"""
+    total = sum(int(c) * w for c, w in zip(d, _BRN_WEIGHTS)) + int(d[8]) * 5 // 10
+    return (10 - total % 10) % 10 == int(d[9])
 
 
 def brn_confidence(d: str, groups: tuple[int, ...], context: Callable[[], str]) -> float | None:
@@ -64,7 +86,7 @@ def brn_confidence(d: str, groups: tuple[int, ...], context: Callable[[], str]) 
         return None
     if groups == (10,) and not mentions(context(), BRN_CONTEXT):
         return None
-    if not _brn.is_valid(d):
+    if not _brn.is_valid(d) or not brn_checksum_ok(d):
         return None
     return 0.9 if groups == (3, 2, 5) else 0.85
 

@@ -43,6 +43,7 @@ for _c in b":/":
     _CLASSES[_c] = ord(":")
 CLASS_TABLE = bytes(_CLASSES)
 
+
 #: One pass, both shapes, anchored on the literal ``00`` (rare outside numbers, so CPython's prefix scan applies):
 #: group 1, an IBAN (ISO 13616: two capitals, two check digits, 10–34 more alphanumerics, single separators) whose
 #: check digits are the ``00``; otherwise at least 7 digits with single separators, not starting inside an
@@ -54,6 +55,7 @@ CANDIDATES = re.compile(
     rb"|(?<![0aA:]00)(?!(?:00[-.]00[-.]00(?:-00)?|[-.]00[-.]0000|0?\.0{1,3}\.0{1,3}\.0{1,3})(?![0.]|[-.]0))"
     rb"(?:[-.]?0){5,40})"
 )
+
 _SPLIT = re.compile(rb"[ \-.]")
 _PHONE_LEFT = re.compile(rb"(?:\+\d{1,3}[ \-.]?)?(?:\(\d{1,4}\)[ \-.]?)?$")
 #: Lengths of contiguous digit runs some family accepts without context (cards, RRNs, Chinese ids).
@@ -62,8 +64,11 @@ _BARE_LENGTHS = frozenset({13, 14, 15, 16, 17, 18, 19})
 ALL_CONTEXT = tuple(sorted(set(PHONE_CONTEXT + RRN_CONTEXT + BRN_CONTEXT + SSN_CONTEXT) | {
     "account", "owner", "principal", "accountid", "ownerid", "계정", "aadhaar", "uidai", "cpf"}))
 _ASCII_CONTEXT = re.compile(trie_regex([w for w in ALL_CONTEXT if w.isascii()]).encode())
+#: Multi-group shapes with a group longer than 4 digits that some family uses: RRN, BRN, Amex, Diners.
+_LONG_GROUP_SHAPES = frozenset({(6, 7), (3, 2, 5), (4, 6, 5), (4, 6, 4)})
 #: Space-grouped shapes that are one number (cards, phones): never split into tokens.
 _SPACED_SHAPES = {(4, 4, 4, 4), (4, 6, 5), (4, 6, 4), (4, 4, 4), (4, 4, 4, 4, 3), (2, 2, 4, 4), (3, 3, 4), (3, 4, 4)}
+_LETTER = bytes(1 if 65 <= i <= 90 or 97 <= i <= 122 else 0 for i in range(256))
 ACCOUNT_CONTEXT = ("account", "owner", "principal", "accountid", "ownerid", "계정")
 #: Dates and times written with the candidate separators (``2024-01-15 10``, ``15.03.2024``) are never PII.
 _DATE = re.compile(rb"(?:19|20)\d\d[\-.](?:0[1-9]|1[0-2])[\-.](?:0[1-9]|[12]\d|3[01])(?:[ T]\d\d)?$"
@@ -78,6 +83,8 @@ def _classify(ctx: ScanContext, s: int, e: int, out: list[Span], allow_split: bo
         return False
     if s > 0 and buf[s - 1] in b":/":  # seconds and fractions of a time, ports, path segments
         return False
+    if (e + 1 < len(buf) and buf[e] == 45 and _LETTER[buf[e + 1]]) or (s > 1 and buf[s - 1] == 45 and _LETTER[buf[s - 2]]):
+        return False  # a hyphenated token with letters around it (UUIDs, slugs, SKUs)
     parts = _SPLIT.split(raw)
     if len(parts) == 2 and raw[len(parts[0])] == 46:  # one "." : a decimal number (coordinates, amounts)
         return False
@@ -88,7 +95,11 @@ def _classify(ctx: ScanContext, s: int, e: int, out: list[Span], allow_split: bo
         if not mentions(ctx.before(s, 32), ALL_CONTEXT):
             return False
     groups = tuple(len(p) for p in parts)
-    seps = bytes(c for c in raw if c in b" -.")
+    if len(groups) > 1 and max(groups) > 4 and groups not in _LONG_GROUP_SHAPES and (s == 0 or buf[s - 1] != 43):
+        # Besides international "+CC …" numbers, no family writes a multi-group number with a group over 4 digits
+        # except these shapes (order numbers like 2024-000123 end here); space-joined numbers get the token retry.
+        return _split_retry(ctx, s, e, raw, groups, out) if allow_split else False
+    seps = raw.translate(None, b"0123456789")
     best: tuple[float, str, str, Category, int, int] | None = None
 
     def offer(conf: float | None, typ: str, rule: str, cat: Category = Category.PII, a: int = s, b: int = e) -> None:
@@ -137,17 +148,23 @@ def _classify(ctx: ScanContext, s: int, e: int, out: list[Span], allow_split: bo
     if best is not None:
         out.append(Span(best[4], best[5], best[1], best[2], best[3], best[0]))
         return True
-    if allow_split and b" " in raw and groups not in _SPACED_SHAPES:
-        # "id 12345 010-1234-5678": numbers joined by single spaces; retry each space-separated token on its own
-        # (only tokens that carry their own grouping, so a failed card never yields a 12-digit "id" inside it).
-        found = False
-        pos = s
-        for tok in raw.split(b" "):
-            if (b"-" in tok or b"." in tok) and len(tok) >= 7:
-                found = _classify(ctx, pos, pos + len(tok), out, False) or found
-            pos += len(tok) + 1
-        return found
+    if allow_split:
+        return _split_retry(ctx, s, e, raw, groups, out)
     return False
+
+
+def _split_retry(ctx: ScanContext, s: int, e: int, raw: bytes, groups: tuple[int, ...], out: list[Span]) -> bool:
+    """"id 12345 010-1234-5678": numbers joined by single spaces; retry each space-separated token on its own (only
+    tokens that carry their own grouping, so a failed card never yields a 12-digit "id" inside it)."""
+    if b" " not in raw or groups in _SPACED_SHAPES:
+        return False
+    found = False
+    pos = s
+    for tok in raw.split(b" "):
+        if (b"-" in tok or b"." in tok) and len(tok) >= 7:
+            found = _classify(ctx, pos, pos + len(tok), out, False) or found
+        pos += len(tok) + 1
+    return found
 
 
 def _iban(ctx: ScanContext, s: int, e: int, out: list[Span]) -> None:

@@ -121,3 +121,50 @@ async def test_changed_credential_restarts_the_child(tmp_path):
             assert second is not first and "alice-new-value-777" in second.secrets
         with anyio.fail_after(10):
             await first.done.wait()
+
+
+def _children_running(fragment: str) -> list[int]:
+    import os
+    from pathlib import Path
+
+    me, out = os.getpid(), []
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            ppid = int((p / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            cmd = (p / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if ppid == me and fragment in cmd:
+            out.append(int(p.name))
+    return out
+
+
+async def test_a_crashed_child_gives_one_readable_error_then_is_replaced(tmp_path):
+    import os
+    import signal
+    from types import SimpleNamespace
+
+    import mcp_types as types
+
+    from hub.gateway import Gateway
+    from tests.hub.harness import PassPipeline
+
+    pool = _pool(tmp_path)
+    gw = Gateway(pool.connectors, pool, PassPipeline(), call_timeout=10)
+    ctx = SimpleNamespace(request=SimpleNamespace(scope={"hub.principal": BOB}, headers={}), request_id=1,
+                          session=None)
+
+    async def echo(msg: str):
+        return await gw.call_tool(ctx, types.CallToolRequestParams(name="everything__echo", arguments={"message": msg}))
+
+    async with pool.running():
+        assert (await echo("a")).content[0].text == "Echo: a"
+        pids = _children_running("mcp-server-everything")
+        assert len(pids) == 1
+        os.kill(pids[0], signal.SIGKILL)
+        crashed = await echo("b")
+        assert crashed.is_error and "everything" in crashed.content[0].text  # readable, not a bare 500
+        assert (await echo("c")).content[0].text == "Echo: c"  # a fresh child
+        assert len(_children_running("mcp-server-everything")) == 1

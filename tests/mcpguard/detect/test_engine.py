@@ -124,3 +124,17 @@ def test_empty_input(engine):
 def test_finding_repr_never_shows_the_value(engine):
     (f,) = engine.scan_text("AKIAQYLPMN5HHHFPZAM2")
     assert "AKIAQYLPMN5HHHFPZAM2" not in repr(f) and "AKIAQYLPMN5HHHFPZAM2" not in str(f.public())
+
+
+def test_offsets_after_a_folded_leaf_stay_aligned(engine):
+    leaves = [
+        Leaf("/0", "value", "ﬁﬁ \u200b\u200b ＡＫＩＡＱＹＬＰＭＮ５ＨＨＨＦＰＺＡＭ２"),
+        Leaf("/1", "value", "plain jane.roe@gmail.com"),
+        Leaf("/2", "value", "한국어 minsu.park@naver.com"),
+    ]
+    found = engine.scan_leaves(leaves)
+    assert [(f.path, f.type) for f in found] == [("/0", "aws_access_key_id"), ("/1", "email"), ("/2", "email")]
+    for f in found:
+        leaf = next(l for l in leaves if l.path == f.path)
+        assert leaf.text[f.start : f.end] == f.value
+    assert found[1].value == "jane.roe@gmail.com" and found[2].value == "minsu.park@naver.com"

@@ -1,0 +1,22 @@
+"""Phone numbers: valid per libphonenumber and written like a phone."""
+
+import pytest
+
+from mcpguard.detect.pii.phone import phone_confidence
+
+NO_CONTEXT = lambda: ""  # noqa: E731
+
+
+@pytest.mark.parametrize(
+    "text,groups,expected",
+    [("010-1234-5678", (3, 4, 4), 0.9), ("01012345678", (11,), 0.8), ("+82 10-2345-6789", (2, 2, 4, 4), 0.92),
+     ("415-555-2671", (3, 3, 4), 0.85), ("4155552671", (10,), None), ("1234567890", (10,), None),
+     ("099-999-9999", (3, 3, 4), None)],
+)
+def test_phone(text, groups, expected):
+    digits = "".join(c for c in text if c.isdigit())
+    assert phone_confidence(text, digits, groups, NO_CONTEXT, "KR") == expected
+
+
+def test_context_makes_a_bare_run_a_phone():
+    assert phone_confidence("4155552671", "4155552671", (10,), lambda: "phone:", "KR") == 0.8
