@@ -27,11 +27,11 @@ def _v4(m: re.Match[bytes], ctx: ScanContext):
         return ()
     if e < len(buf) and buf[e] in ALNUM:
         return ()
-    try:
-        addr = ipaddress.IPv4Address(m.group().decode())
-    except ValueError:
-        return ()
-    if not addr.is_private or addr.is_loopback or addr.is_link_local:
+    octets = [int(x) for x in m.group().split(b".")]
+    if max(octets) > 255 or any(len(x) > 1 and x[0] == 48 for x in m.group().split(b".")):
+        return ()  # not a dotted quad (or a zero-padded one, which is usually a version or an OID)
+    a, b = octets[0], octets[1]
+    if not (a == 10 or (a == 172 and 16 <= b <= 31) or (a == 192 and b == 168)):
         return ()
     return (Span(s, e, "private_ipv4", "ip.private_ipv4", Category.INFRA, 0.9),)
 

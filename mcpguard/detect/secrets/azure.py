@@ -74,6 +74,7 @@ RULES = [
         pattern=re.compile(rb"[A-Za-z0-9+/]{86}=="),
         anchors=(b"==",),
         back=86,
+        locate=lambda buf, pos: max(0, pos - 86),
         max_len=2,
         left=byte_table(ALNUM + b"+/"),
         right=_B64,
