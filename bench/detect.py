@@ -42,7 +42,7 @@ from mcpguard.types import Context, Direction  # noqa: E402
 from tests.corpus.scoring import load, score, table  # noqa: E402
 
 MIXES = ("prose", "digit", "secret", "mcp", "all")
-TRAFFIC = ("prose-heavy", "digit-heavy", "secret-heavy", "mixed")
+TRAFFIC = ("chat", "prose-heavy", "digit-heavy", "secret-heavy", "mixed")
 
 
 def frames_for(records: list[dict], mix: str) -> list[bytes]:
@@ -79,7 +79,9 @@ def traffic_frames(records: list[dict], kind: str, n_frames: int = 48, leaves: i
     - ``digit-heavy``: numbers-dense log leaves (timestamps, UUIDs, ids, amounts, public IPs) with one leaf in 8 from
       the labelled ``digit`` records (SQL rows with e-mails, phones, RRNs, cards);
     - ``secret-heavy``: code leaves alternating with labelled ``secret`` records (.env, YAML, source with keys);
-    - ``mixed``: a third of each.
+    - ``mixed``: a third of each of the three above;
+    - ``chat``: prose leaves only (English and Korean, numbers in sentences), no planted values: the
+      low-density case, comparable to the synthetic chat text behind ``docs/benchmarks.md``'s ceilings.
     """
     rnd = random.Random(7)
     prose, mcp, digit, secret = (_texts(records, m) for m in ("prose", "mcp", "digit", "secret"))
@@ -91,6 +93,8 @@ def traffic_frames(records: list[dict], kind: str, n_frames: int = 48, leaves: i
         return out[:leaf_size]
 
     def leaf(k: str, i: int) -> str:
+        if k == "chat":
+            return fill(prose)
         if k == "prose-heavy":
             return fill(mcp) if i % 16 == 0 else fill(prose)
         if k == "digit-heavy":
@@ -104,7 +108,7 @@ def traffic_frames(records: list[dict], kind: str, n_frames: int = 48, leaves: i
 
     frames = []
     for f in range(n_frames):
-        k = kind if kind != "mixed" else TRAFFIC[f % 3]
+        k = kind if kind != "mixed" else TRAFFIC[1 + f % 3]
         content = [{"type": "text", "text": leaf(k, i)} for i in range(leaves)]
         frames.append(orjson.dumps({"jsonrpc": "2.0", "id": f, "result": {"content": content}}))
     return frames

@@ -70,6 +70,9 @@ class HubState:
     offboarding: Any = None
     #: The user directory (hub.users.UserDirectory) when the vault component provides one.
     users: Any = None
+    #: The hash-chained audit log admin actions go to (``record_event(kind, fields)``): the admin API's and the auth
+    #: mode's admin routes (e.g. the facade's ``/v1/facade/clients``). None only when no admin surface is mounted.
+    audit: Any = None
 
 
 class _Offboarding:
@@ -132,6 +135,7 @@ def create_app(
     admin_routes: Callable[..., Sequence[BaseRoute]] | None = None,
     connectors: Mapping[str, Any] | None = None,
     metrics: HubMetrics | None = None,
+    audit: Any = None,
 ) -> Starlette:
     """The hub app.
 
@@ -143,6 +147,7 @@ def create_app(
     - ``components``: the vault, the auth mode's extras (routes, probes, offboarding, lifespan).
     - ``admin_routes(authenticate=..., hooks=...)`` → routes mounted under ``{prefix}/v1``.
     - ``connectors``: name → :class:`hub.upstreams.registry.Connector`; default from the settings.
+    - ``audit``: the audit log for admin actions (``app.state.hub.audit``); default the pipeline's ``audit``.
     """
     from hub.gateway import Gateway
     from hub.upstreams.pool import UpstreamPool
@@ -157,7 +162,8 @@ def create_app(
     if connectors is None:
         connectors = load_registry(settings)
     pipeline = (pipeline_factory or default_pipeline)(settings)
-    state = HubState(settings=settings, metrics=metrics)
+    state = HubState(settings=settings, metrics=metrics, audit=audit if audit is not None else
+                     getattr(pipeline, "audit", None))
     pool = UpstreamPool(settings, connectors, sources, metrics=metrics)
     users = next((c.extras["users"] for c in components if "users" in c.extras), None)
     access = None
@@ -172,6 +178,9 @@ def create_app(
     state.pool, state.gateway, state.users = pool, gateway, users
     admission = Admission(getattr(users, "admit", None))
     token_cache = TokenCache()
+    for comp in components:
+        if comp.revocations is not None:
+            comp.revocations.subscribe(token_cache.invalidate)
     # Pool first (stop their children), then the components (vault credentials, auth-side token revocation), then
     # the caches, so no request can re-admit the user from a cache filled in between.
     offboarding = _Offboarding([pool, *(h for c in components for h in c.offboarding), admission, token_cache,
@@ -319,7 +328,11 @@ def load_auth(settings: HubSettings) -> Any:
 
 def build_app(settings: HubSettings, **overrides: Any) -> Starlette:
     """The composition root: auth by mode, the vault (when installed), the pipeline and its hash-chained audit log
-    (shared with the admin API, so admin actions and frames sit on one chain), the admin API."""
+    (shared with the admin API, so admin actions and frames sit on one chain), the admin API.
+
+    Admin actions are never unaudited: when the pipeline has no audit log, the vault's (:func:`hub.vault.
+    admin_audit_log`) is used; when there is none either and an admin surface exists (the admin API, or a component
+    with ``admin_actions``), raises :class:`~mcpguard.errors.ConfigError` instead of starting."""
     bundle = overrides.pop("auth_bundle", None) or load_auth(settings)
     components: list[Component] = [bundle.component]
     pipeline = overrides.pop("pipeline", None)
@@ -335,6 +348,12 @@ def build_app(settings: HubSettings, **overrides: Any) -> Starlette:
     if build_vault is not None:
         vault_component = build_vault(settings, audit=audit)
         components.insert(0, vault_component)
+        if audit is None:  # e.g. an injected pipeline without a log: the vault opened the hub's own
+            audit = vault_component.extras.get("audit")
+    admin_surface = vault_component is not None or any(c.admin_actions for c in components)
+    if audit is None and admin_surface:
+        raise ConfigError("admin actions must be audited, but no audit log is configured ([audit] path is empty "
+                          "and the policy sets none): set [audit] path (default {data_dir}/audit.jsonl)")
     admin = None
     try:
         from hub.admin.routes import admin_routes as _admin_routes
@@ -355,6 +374,7 @@ def build_app(settings: HubSettings, **overrides: Any) -> Starlette:
         components=components,
         admin_routes=admin,
         pipeline_factory=lambda _s: pipeline,
+        audit=audit,
         **overrides,
     )
 

@@ -52,8 +52,10 @@ class Admission:
 
 class TokenCache:
     """Verified tokens by SHA-256, so a client's repeated calls do not pay a signature check each time (ES256
-    verification costs ~0.1–0.5 ms here). An entry lives ``ttl`` seconds at most and never past the token's ``exp``;
-    :meth:`on_user_deleted` (offboarding) drops the user's entries at once, so revocation is not delayed."""
+    verification costs ~0.1–0.5 ms here). An entry lives ``ttl`` seconds at most and never past the token's ``exp``.
+    :meth:`invalidate` (subscribed to the auth mode's :class:`~hub.auth.revocations.Revocations`: ``/revoke``,
+    refresh-token reuse, a deleted client) and :meth:`on_user_deleted` (offboarding) drop entries at once, so a
+    revoked token is refused on its next request rather than after the TTL."""
 
     def __init__(self, ttl: float = 60.0, size: int = 10_000, clock: Callable[[], float] = time.time) -> None:
         self.ttl, self.size, self.clock = ttl, size, clock
@@ -82,9 +84,18 @@ class TokenCache:
             self._d.clear()
         self._d[self.key(token)] = (principal, until)
 
-    async def on_user_deleted(self, user_id: str) -> None:
-        for k in [k for k, (p, _) in self._d.items() if p.user_id == user_id]:
+    def invalidate(self, *, user_id: str | None = None, token_id: str | None = None) -> int:
+        """Drop the entries of ``user_id`` (all their tokens) and/or of the token whose ``jti`` is ``token_id``;
+        returns how many were dropped. With neither argument nothing is dropped."""
+        doomed = [k for k, (p, _) in list(self._d.items())
+                  if (user_id is not None and p.user_id == user_id)
+                  or (token_id is not None and p.token_id == token_id)]
+        for k in doomed:
             self._d.pop(k, None)
+        return len(doomed)
+
+    async def on_user_deleted(self, user_id: str) -> None:
+        self.invalidate(user_id=user_id)
 
 
 class Grants:

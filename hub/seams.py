@@ -10,6 +10,7 @@ Who implements what::
     OffboardingHooks                    hub.upstreams.pool   (stop the user's child processes, drop their sessions)
                                         auth modes           (revoke the user's hub tokens)
                                         hub.vault            (delete the user's credentials)
+    Revocations                         auth modes           (revoked tokens: the app drops them from its cache)
     ReadinessProbe                      hub.vault (storage reachable, KEK loaded), auth modes (signing keys loaded)
     admin_routes(...)                   hub.admin.routes     (mounted by hub.app under ``{prefix}/v1``)
 
@@ -41,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hub.auth.base import Authenticator, Principal
+from hub.auth.revocations import Revocations
 
 if TYPE_CHECKING:  # starlette is only needed by the app; keep this module cheap to import
     from starlette.requests import Request
@@ -158,7 +160,9 @@ class Component:
     ``routes`` are mounted at the root as given (they include ``settings.server.prefix`` themselves where it applies,
     e.g. the facade's ``/.well-known/oauth-authorization-server{prefix}``); ``credential_sources`` maps a
     :data:`CredentialKind` to its source; ``lifespan`` (an async context manager factory) is entered at start-up
-    before the readiness probe and left at shutdown; ``extras`` carries objects other parts need (``"vault"``)."""
+    before the readiness probe and left at shutdown; ``extras`` carries objects other parts need (``"vault"``);
+    ``revocations`` (auth modes) is where the mode announces revoked tokens, and the app subscribes its
+    verified-token cache to it (:mod:`hub.auth.revocations`)."""
 
     name: str
     routes: Sequence[BaseRoute] = ()
@@ -167,6 +171,9 @@ class Component:
     offboarding: Sequence[OffboardingHooks] = ()
     lifespan: Callable[[], AbstractAsyncContextManager[Any]] | None = None
     extras: Mapping[str, Any] = field(default_factory=dict)
+    revocations: Revocations | None = None
+    #: The component's routes carry admin actions; the app refuses to start without an audit log for them.
+    admin_actions: bool = False
 
 
 @dataclass(frozen=True, slots=True)

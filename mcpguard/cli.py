@@ -61,6 +61,13 @@ def wrap(
     ] = None,
     audit: Annotated[Optional[str], typer.Option("--audit", help="Audit log path (JSONL, hash-chained).")] = None,
     name: Annotated[Optional[str], typer.Option("--name", help="Server name for audit, tokens and pins.")] = None,
+    pass_env: Annotated[
+        Optional[list[str]],
+        typer.Option("--pass-env", metavar="NAME",
+                     help="Pass this variable from the wrapper's environment to the server, which otherwise gets only "
+                          "a safe base environment plus wrap.env_passthrough (repeatable; the name only, never "
+                          "NAME=VALUE: e.g. a token the .mcp.json entry sets in \"env\")."),
+    ] = None,
 ) -> None:
     from mcpguard import wrap as wrap_mod
 
@@ -68,7 +75,8 @@ def wrap(
         typer.echo("mcpguard wrap: give the server command after `--`", err=True)
         raise typer.Exit(2)
     try:
-        code = wrap_mod.main(list(ctx.args), config_path=config, stderr_mode=stderr, audit_path=audit, name=name)
+        code = wrap_mod.main(list(ctx.args), config_path=config, stderr_mode=stderr, audit_path=audit, name=name,
+                             pass_env=pass_env or ())
     except Exception as err:  # noqa: BLE001 - translated at this one boundary
         _fail(err)
     raise typer.Exit(code)

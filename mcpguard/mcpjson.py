@@ -3,8 +3,10 @@
 Formats: Claude Code's project ``.mcp.json`` (``{"mcpServers": {name: {"type": "stdio", "command", "args", "env"}}}``),
 Claude Desktop's ``claude_desktop_config.json`` and Cursor's ``.cursor/mcp.json`` (``mcpServers`` without ``type``),
 and VS Code's ``.vscode/mcp.json`` (``servers``). A stdio entry ``{"command": C, "args": A}`` becomes
-``{"command": "mcpguard", "args": ["wrap", "--name", NAME, "--", C, *A]}``; every other member (``type``, ``env``,
-``cwd``, unknown keys) is kept as it was, in place. Entries with a ``url`` or a ``type`` other than ``stdio`` (http,
+``{"command": "mcpguard", "args": ["wrap", "--name", NAME, "--", C, *A]}``, with ``--pass-env K`` before ``--`` for
+each key K of the entry's ``env`` (the client sets those for the wrapper, which hands the server only a scrubbed
+environment; names only, values stay in ``env``); every other member (``type``, ``env``, ``cwd``, unknown keys) is
+kept as it was, in place. Entries with a ``url`` or a ``type`` other than ``stdio`` (http,
 sse) are left untouched and reported. Wrapping twice changes nothing; unwrapping restores ``command`` and ``args``.
 Before a changed file is written, the original is copied to ``<file>.bak`` (``<file>.bak.N`` if that exists); the new
 file is written atomically with the original's mode.
@@ -21,8 +23,10 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from mcpguard.errors import ConfigError
+from mcpguard.wrap.env import is_env_name
 
-__all__ = ["EntryReport", "Report", "default_file", "is_wrapped", "unwrap_entry", "update_file", "wrap_entry"]
+__all__ = ["EntryReport", "Report", "default_file", "env_names", "is_wrapped", "passed_names", "unwrap_entry",
+           "update_file", "wrap_entry"]
 
 #: Where ``mcpguard mcp-json`` looks when no ``--file`` is given, in order.
 DEFAULT_FILES = (".mcp.json", ".cursor/mcp.json", ".vscode/mcp.json")
@@ -35,9 +39,12 @@ class EntryReport:
 
     name: str
     status: str
-    #: Names of the entry's ``env`` variables (values never read): the wrapper passes the server only its safe base
-    #: environment plus ``[wrap] env_passthrough``, so these must be listed there.
+    #: Names of the entry's ``env`` variables (values never read) that the wrapped entry does not pass on with
+    #: ``--pass-env``: not portable names, or an entry wrapped before ``--pass-env`` existed. They reach the server
+    #: only if listed in ``[wrap] env_passthrough``.
     env_names: list[str] = field(default_factory=list)
+    #: Names the wrapped entry passes to the server with ``--pass-env``.
+    passed: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -74,9 +81,23 @@ def _is_remote(entry: dict[str, Any]) -> bool:
     return "url" in entry or (isinstance(kind, str) and kind != "stdio")
 
 
+def env_names(entry: dict[str, Any]) -> list[str]:
+    """The keys of ``entry``'s ``env`` object in file order (``[]`` when it has none); values are never read."""
+    env = entry.get("env")
+    return [k for k in env if isinstance(k, str)] if isinstance(env, dict) else []
+
+
+def passed_names(entry: dict[str, Any]) -> list[str]:
+    """The ``--pass-env`` names of a wrapped ``entry`` (options before ``--``)."""
+    args = entry["args"]
+    opts = args[: args.index("--")]
+    return [opts[i + 1] for i, a in enumerate(opts[:-1]) if a == "--pass-env"]
+
+
 def wrap_entry(name: str, entry: dict[str, Any], *, mcpguard: str = "mcpguard",
                extra: Sequence[str] = ()) -> dict[str, Any]:
-    """A copy of stdio ``entry`` running through ``mcpguard wrap --name NAME [extra…] -- command args…``; member
+    """A copy of stdio ``entry`` running through ``mcpguard wrap --name NAME [extra…] [--pass-env K…] -- command
+    args…``, with one ``--pass-env`` per portable key of its ``env`` (:func:`mcpguard.wrap.env.is_env_name`); member
     order is kept. Raises :class:`ConfigError` when ``command`` is missing or ``args`` is not a list of strings."""
     command = entry.get("command")
     args = entry.get("args", [])
@@ -84,7 +105,8 @@ def wrap_entry(name: str, entry: dict[str, Any], *, mcpguard: str = "mcpguard",
         raise ConfigError(f"server {name!r} has no command")
     if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
         raise ConfigError(f"server {name!r} has args that are not a list of strings")
-    new_args = ["wrap", "--name", name, *extra, "--", command, *args]
+    pass_env = [opt for k in env_names(entry) if is_env_name(k) for opt in ("--pass-env", k)]
+    new_args = ["wrap", "--name", name, *extra, *pass_env, "--", command, *args]
     out: dict[str, Any] = {}
     for k, v in entry.items():
         if k == "command":
@@ -163,11 +185,10 @@ def update_file(path: str | os.PathLike[str], *, unwrap: bool = False, names: Se
                 report.entries.append(EntryReport(name, "unwrapped"))
             else:
                 if is_wrapped(entry):
-                    report.entries.append(EntryReport(name, "already-wrapped"))
+                    report.entries.append(_env_report(name, "already-wrapped", entry))
                     continue
                 servers[name] = wrap_entry(name, entry, mcpguard=mcpguard, extra=extra)
-                env = entry.get("env")
-                report.entries.append(EntryReport(name, "wrapped", sorted(env) if isinstance(env, dict) else []))
+                report.entries.append(_env_report(name, "wrapped", servers[name]))
         except ConfigError:
             report.entries.append(EntryReport(name, "skipped-invalid"))
             continue
@@ -176,6 +197,11 @@ def update_file(path: str | os.PathLike[str], *, unwrap: bool = False, names: Se
         report.backup = _backup(p)
         _write_atomic(p, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     return report
+
+
+def _env_report(name: str, status: str, wrapped: dict[str, Any]) -> EntryReport:
+    passed = passed_names(wrapped)
+    return EntryReport(name, status, env_names=[k for k in env_names(wrapped) if k not in passed], passed=passed)
 
 
 def _backup(p: Path) -> Path:

@@ -9,7 +9,7 @@ import os
 import stat
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.auth.roles import RoleMapping
 from mcpguard.errors import ConfigError
@@ -109,6 +109,35 @@ class CimdSettings(BaseModel):
     test_allow_hosts: list[str] = Field(default_factory=list)
 
 
+class FacadeRateLimitSettings(BaseModel):
+    """``auth.facade.rate_limits``: request budgets for the unauthenticated OAuth endpoints, in the ``limits``
+    library's notation (``"20/minute"``, several joined by ``;``; ``""`` turns one off), over a moving window.
+
+    ``register_per_ip``: ``POST /register`` per client address. ``token_per_ip``: ``POST /token`` per client address;
+    ``token_per_ip_client``: per client address and claimed ``client_id`` together (so nobody can spend another
+    address's budget for a shared client such as claude.ai's). Counters live in the process (each replica allows the
+    full rate). ``trusted_proxy_hops``: how many reverse proxies in front of the hub append to ``X-Forwarded-For``;
+    0 (default) uses the TCP peer, N uses the N-th address from the right (the one the outermost trusted proxy saw).
+    Set it when behind a proxy, else every client shares the proxy's budget."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    register_per_ip: str = "60/minute;600/hour"
+    token_per_ip: str = "600/minute"
+    token_per_ip_client: str = "300/minute"
+    trusted_proxy_hops: int = Field(0, ge=0, le=10)
+
+    @field_validator("register_per_ip", "token_per_ip", "token_per_ip_client")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        import limits
+
+        if value.strip():
+            limits.parse_many(value)  # ValueError names the string: a limit, not a secret
+        return value
+
+
 class FacadeSettings(BaseModel):
     """``auth.facade``: the hub's own OAuth 2.1 authorization server in front of Entra.
 
@@ -130,6 +159,7 @@ class FacadeSettings(BaseModel):
     recheck_entra_on_refresh: bool = True
     dcr: DcrSettings = Field(default_factory=DcrSettings)
     cimd: CimdSettings = Field(default_factory=CimdSettings)
+    rate_limits: FacadeRateLimitSettings = Field(default_factory=FacadeRateLimitSettings)
 
     def resource_url(self, prefix: str = "") -> str:
         return self.resource or f"{self.issuer.rstrip('/')}{prefix}/mcp"

@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from hub.auth.base import ROLES, InvalidToken, MissingToken, Principal, UserNotProvisioned
+from hub.auth.revocations import Revocations
 from hub.settings import HubSettings
 
 _FORBIDDEN_HEADERS = ("jku", "x5u", "jwk", "x5c")
@@ -91,6 +92,8 @@ class DevAuthenticator:
         self.clock = clock
         #: user id → epoch seconds: tokens issued at or before it are refused (offboarding).
         self._revoked_before: dict[str, float] = {}
+        #: Announces offboarding revocations to the app's verified-token cache (:mod:`hub.auth.revocations`).
+        self.revocations = Revocations()
 
     # -- minting -------------------------------------------------------------------------------------------------
     def mint(self, user: str, *, roles: tuple[str, ...] = ("user",), ttl: int | None = None,
@@ -162,8 +165,9 @@ class DevAuthenticator:
 
     # -- offboarding (hub.seams.OffboardingHooks) -----------------------------------------------------------------
     async def on_user_deleted(self, user_id: str) -> None:
-        """Refuse every token of ``user_id`` issued up to now."""
+        """Refuse every token of ``user_id`` issued up to now, cached ones included."""
         self._revoked_before[user_id.lower()] = float(int(self.clock()))
+        self.revocations.publish(user_id=user_id.lower())
 
 
 class _KeyLoaded:
@@ -200,6 +204,7 @@ def build_auth(settings: HubSettings):
             routes=[Route(f"{prefix}/.well-known/jwks.json", jwks, methods=["GET"])],
             probes=[_KeyLoaded(auth)],
             offboarding=[auth],
+            revocations=auth.revocations,
         ),
     )
 

@@ -228,7 +228,10 @@ def operator_anchors() -> tuple[tuple[bytes, bytes, int], ...]:
     letters, an optional quote and up to two blanks (``password=``, ``"api_key": ``, ``Authorization :``)."""
     out = []
     for op in (b":", b"="):
-        rest = b"(?:" + b"|".join(b"(?<=" + _KEY_TAIL + suf + re.escape(op) + b")" for suf in _SUFFIXES) + b")"
+        # One class lookbehind first (the byte before the operator ends a key word, or is a quote or blank), so an
+        # ordinary "x=1" fails after one check.
+        front = b"(?<=[sSdDeEtTnNyYlL\"' \t]" + re.escape(op) + b")"
+        rest = front + b"(?:" + b"|".join(b"(?<=" + _KEY_TAIL + suf + re.escape(op) + b")" for suf in _SUFFIXES) + b")"
         out.append((op, rest, 0))
     return tuple(out)
 

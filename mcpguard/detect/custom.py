@@ -26,8 +26,12 @@ except ImportError:  # pragma: no cover - older interpreters
     import sre_constants as sre_c  # type: ignore[no-redef]
     import sre_parse  # type: ignore[no-redef]
 
-from mcpguard.config import CustomRule
+from typing import TYPE_CHECKING
+
 from mcpguard.errors import ConfigError
+
+if TYPE_CHECKING:
+    from mcpguard.config import CustomRule
 
 _ANY = ((0, 0x10FFFF),)
 _UNBOUNDED = 16  # a repeat whose max exceeds this is treated as unbounded for nesting purposes

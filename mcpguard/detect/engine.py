@@ -24,7 +24,10 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from mcpguard.config import DetectionConfig
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the config module (pydantic) is imported by whoever builds the config
+    from mcpguard.config import DetectionConfig
 from mcpguard.detect.base import AnchoredRule, ScanContext, Span
 from mcpguard.detect.custom import CompiledCustomRule, compile_custom
 from mcpguard.detect.normalize import OffsetMap, fold
@@ -240,7 +243,10 @@ def build_engine(config: DetectionConfig | None = None) -> Engine:
     rule id), a custom rule that reuses a built-in type with another category, or an unknown type in
     ``min_confidence_by_type``.
     """
-    config = config or DetectionConfig()
+    if config is None:
+        from mcpguard.config import DetectionConfig
+
+        config = DetectionConfig()
     rules = anchored_rules()
     anchors: list[Anchor] = []
     anchor_rules: list[tuple[AnchoredRule, ...]] = []

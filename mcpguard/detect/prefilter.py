@@ -61,6 +61,11 @@ class PythonFinder:
         # (pivot, caseless) -> members: (literal, pivot index, anchor index) or (regex, -offset - 1, anchor index)
         groups: dict[tuple[int, bool], list[tuple[bytes | re.Pattern[bytes], int, int]]] = {}
         alts: dict[tuple[int, bool], list[bytes]] = {}
+        # Literal alternatives with text before the pivot, per group: (byte before the pivot, alternative). They are
+        # fronted by one class lookbehind on that byte, so a pivot in ordinary text ("2025-01", "e.g.") fails
+        # after one check instead of one per anchor.
+        before_alts: dict[tuple[int, bool], list[tuple[int, bytes]]] = {}
+        after_alts: dict[tuple[int, bool], list[tuple[int, bytes]]] = {}  # likewise, on the byte after the pivot
         for idx, a in enumerate(anchors):
             if a.kind == "hs":
                 continue
@@ -77,12 +82,26 @@ class PythonFinder:
             key = (text[k], a.caseless)
             groups.setdefault(key, []).append((text, k, idx))
             before, after = text[: k + 1], text[k + 1 :]
-            alts.setdefault(key, []).append(
-                (b"(?<=" + re.escape(before) + b")" if k else b"") + (b"(?=" + re.escape(after) + b")" if after else b"")
-            )
+            alt = (b"(?<=" + re.escape(before) + b")" if k else b"") + (
+                b"(?=" + re.escape(after) + b")" if after else b"")
+            if k:
+                before_alts.setdefault(key, []).append((text[k - 1], alt))
+            elif after:
+                after_alts.setdefault(key, []).append((after[0], alt))
+            else:
+                alts.setdefault(key, []).append(alt)
         self._groups: list[tuple[re.Pattern[bytes], bool, list[tuple[bytes | re.Pattern[bytes], int, int]]]] = []
         for (pivot, caseless), members in groups.items():
-            group_alts = alts[(pivot, caseless)]
+            group_alts = list(alts.get((pivot, caseless), []))
+            following = after_alts.get((pivot, caseless), [])
+            if following:
+                cls = b"".join(re.escape(bytes([c])) for c in sorted({c for c, _ in following}))
+                group_alts.append(b"(?=[" + cls + b"])(?:" + b"|".join(alt for _, alt in following) + b")")
+            fronted = before_alts.get((pivot, caseless), [])
+            if fronted:
+                cls = b"".join(re.escape(bytes([c])) for c in sorted({c for c, _ in fronted}))
+                group_alts.append(b"(?<=[" + cls + b"]" + re.escape(bytes([pivot])) + b")(?:" +
+                                  b"|".join(alt for _, alt in fronted) + b")")
             body = b"" if any(x == b"" for x in group_alts) else b"(?:" + b"|".join(group_alts) + b")"
             self._groups.append((re.compile(re.escape(bytes([pivot])) + body), caseless, members))
 

@@ -146,9 +146,13 @@ def mcp_json(file: str | None, names: Sequence[str], *, all_servers: bool, unwra
     }
     for e in report.entries:
         lines.append(f"  {e.name}: {explain.get(e.status, e.status)}")
+        if e.passed and e.status == "wrapped":
+            lines.append(f"    passes {', '.join(e.passed)} from its env on to the server (--pass-env)")
         if e.env_names:
-            lines.append(f"    note: it sets {', '.join(e.env_names)}; the wrapper hands the server only a safe base "
-                         f"environment, so add these names to [wrap] env_passthrough in mcpguard.toml")
+            lines.append(f"    note: it sets {', '.join(e.env_names)}, which the wrapper does not pass on (it hands the "
+                         f"server only a safe base environment): add these names to [wrap] env_passthrough in "
+                         f"mcpguard.toml" + (", or unwrap and wrap it again to add --pass-env"
+                                             if e.status == "already-wrapped" else ""))
     if note and any(e.status == "wrapped" for e in report.entries):
         lines.append(f"note: {note}")
     if report.changed:

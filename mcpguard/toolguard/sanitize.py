@@ -81,13 +81,21 @@ def sanitize_text(text: str) -> tuple[str, Counter[str]]:
     ASCII text with hits is cleaned with C-level byte passes; other text with hits takes one regex pass per class
     of character present (~10 ms per MiB each).
     """
+    clean, removed = _clean(text)
+    return clean, Counter() if removed is None else removed
+
+
+def _clean(text: str) -> tuple[str, Counter[str] | None]:
+    """:func:`sanitize_text`, with None for "nothing to remove" (spares a ``Counter`` per clean leaf)."""
     if text.isascii():
+        if text.isprintable():  # short keys and names; an ASCII suspect is never printable
+            return text, None
         return _sanitize_ascii(text)
     found = _screen(text)
     if found is not None and not found:
-        return text, Counter()
+        return text, None
     if found is None and not SUSPECT.search(text):
-        return text, Counter()
+        return text, None
     return _sanitize_general(text, found)
 
 
@@ -133,16 +141,16 @@ def _strip_escapes(text: str, removed: Counter[str]) -> str:
     return text
 
 
-def _sanitize_ascii(text: str) -> tuple[str, Counter[str]]:
+def _sanitize_ascii(text: str) -> tuple[str, Counter[str] | None]:
     """:func:`_sanitize_general` for ASCII text, which can only hold ASCII controls: one ``bytes.translate`` finds
     them (clean text: ~0.6 ms per MiB). After the escape sequences only CR, C0 and DEL can remain, all
     single-character deletions, so they are counted and removed on the bytes in C (a hostile megabyte of controls
     costs a few ms)."""
     raw = text.encode("ascii")
     hits = raw.translate(None, _ASCII_CLEAN)
-    removed: Counter[str] = Counter()
     if not hits:
-        return text, removed
+        return text, None
+    removed: Counter[str] = Counter()
     if 0x1B in hits:
         text = _strip_escapes(text, removed)
         raw = text.encode("ascii")
@@ -205,8 +213,9 @@ def sanitize_value(value: Any, removed: Counter[str] | None = None, *, _depth: i
     if removed is None:
         removed = Counter()
     if isinstance(value, str):
-        clean, r = sanitize_text(value)
-        removed.update(r)
+        clean, r = _clean(value)
+        if r:
+            removed.update(r)
         return clean, removed
     if isinstance(value, list):
         changed = False
@@ -220,7 +229,7 @@ def sanitize_value(value: Any, removed: Counter[str] | None = None, *, _depth: i
         changed = False
         obj: dict[str, Any] = {}
         for k, v in value.items():
-            ck, r = sanitize_text(k) if isinstance(k, str) else (k, Counter())
+            ck, r = _clean(k) if isinstance(k, str) else (k, None)
             if r:
                 removed.update(r)
                 changed = True

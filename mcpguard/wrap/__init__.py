@@ -24,13 +24,17 @@ def main(
     stderr_mode: str | None = None,
     audit_path: str | None = None,
     name: str | None = None,
+    pass_env: Sequence[str] = (),
 ) -> int:
     """Run ``argv`` (the server's command, no shell) wrapped; return the exit status to exit with.
+
+    ``pass_env`` names variables copied from the wrapper's environment to the child's (``--pass-env``), on top of
+    the allowlist and ``wrap.env_passthrough``; ``wrap.env`` still wins.
 
     The status is the child's (128 + N when signal N killed it), 127/126 when it could not be started, or the
     ``exit_code`` of the :class:`mcpguard.errors.MCPGuardError` that stopped the wrapper (2 for a bad config).
     Raises :class:`mcpguard.errors.ConfigError` before spawning anything when the config file is unreadable, is not
-    TOML or has a ``[wrap]`` value of the wrong type.
+    TOML or has a ``[wrap]`` value of the wrong type, or a ``pass_env`` entry is not a variable name.
     """
     import os
 
@@ -41,10 +45,10 @@ def main(
     argv = list(argv)
     path = resolve_path(config_path, os.environ)
     raw = read_raw(path)
-    spawn = spawn_settings(raw, stderr_override=stderr_mode)
+    spawn = spawn_settings(raw, stderr_override=stderr_mode, pass_env=pass_env)
     # The child starts before asyncio, pydantic and the detection engine are imported: it boots meanwhile.
     try:
-        popen = start(argv, child_env(os.environ, passthrough=spawn.env_passthrough, extra=spawn.env),
+        popen = start(argv, child_env(os.environ, passthrough=spawn.passthrough, extra=spawn.env),
                       stderr_mode=spawn.stderr)
     except OSError as exc:
         return spawn_failed(exc)

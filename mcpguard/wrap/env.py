@@ -3,12 +3,17 @@
 A child inherits everything unless told otherwise, and an editor's environment routinely holds cloud credentials
 (``AWS_SECRET_ACCESS_KEY``, ``GITHUB_TOKEN``) that an MCP server has no business reading. The child gets
 :data:`SAFE_BASE` (what a shell, Python and Node need to run and find their files), plus the variables the config
-names in ``wrap.env_passthrough``, plus ``wrap.env`` set from the config file itself.
+names in ``wrap.env_passthrough`` or given with ``mcpguard wrap --pass-env NAME``, plus ``wrap.env`` set from the
+config file itself.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
+
+# A portable variable name (POSIX.1-2017 XBD §8.1, lower case allowed): what --pass-env accepts.
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 #: Variables passed through from the wrapper's environment by default.
 SAFE_BASE = frozenset(
@@ -71,4 +76,10 @@ def child_env(
     return env
 
 
-__all__ = ["SAFE_BASE", "SAFE_PREFIXES", "child_env"]
+def is_env_name(name: str) -> bool:
+    """True when ``name`` is a portable environment variable name (letters, digits, ``_``; not starting with a
+    digit). ``NAME=VALUE`` and prefix patterns are not names."""
+    return _ENV_NAME.fullmatch(name) is not None
+
+
+__all__ = ["SAFE_BASE", "SAFE_PREFIXES", "child_env", "is_env_name"]

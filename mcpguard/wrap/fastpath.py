@@ -5,8 +5,9 @@ before the typer app is built and plugin commands are loaded. Anything this pars
 (``--help``, an unknown option, no server command) returns None and falls back to the typer command, which prints
 proper usage.
 
-Grammar: ``wrap [--config|-c PATH] [--stderr MODE] [--audit PATH] [--name NAME] [--] CMD ARGS...`` — options come
-before the command; everything from ``--`` (or the first non-option word) on is the server's argv, untouched.
+Grammar: ``wrap [--config|-c PATH] [--stderr MODE] [--audit PATH] [--name NAME] [--pass-env NAME]... [--] CMD
+ARGS...`` — options come before the command (``--pass-env`` may repeat; the others keep their last value);
+everything from ``--`` (or the first non-option word) on is the server's argv, untouched.
 """
 
 from __future__ import annotations
@@ -14,14 +15,18 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 _OPTIONS = {"--config": "config_path", "-c": "config_path", "--stderr": "stderr_mode", "--audit": "audit_path",
             "--name": "name"}
+_REPEATABLE = {"--pass-env": "pass_env"}
 
 
-def parse(args: Sequence[str]) -> tuple[dict[str, str], list[str]] | None:
-    """``(options, server argv)`` for the ``wrap`` arguments after the word ``wrap``, or None to defer to typer."""
-    opts: dict[str, str] = {}
+def parse(args: Sequence[str]) -> tuple[dict[str, Any], list[str]] | None:
+    """``(options, server argv)`` for the ``wrap`` arguments after the word ``wrap``, or None to defer to typer.
+
+    ``options`` holds the keyword arguments of :func:`mcpguard.wrap.main`: strings, and ``pass_env`` as a list."""
+    opts: dict[str, Any] = {}
     i = 0
     n = len(args)
     while i < n:
@@ -33,14 +38,17 @@ def parse(args: Sequence[str]) -> tuple[dict[str, str], list[str]] | None:
             return None
         if arg.startswith("-"):
             key, eq, value = arg.partition("=")
-            if key not in _OPTIONS:
+            if key not in _OPTIONS and key not in _REPEATABLE:
                 return None
             if not eq:
                 if i + 1 >= n:
                     return None
                 i += 1
                 value = args[i]
-            opts[_OPTIONS[key]] = value
+            if key in _REPEATABLE:
+                opts.setdefault(_REPEATABLE[key], []).append(value)
+            else:
+                opts[_OPTIONS[key]] = value
             i += 1
             continue
         return opts, list(args[i:])

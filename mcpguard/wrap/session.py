@@ -105,7 +105,7 @@ class Wrapper:
         self._client_done = asyncio.Event()
         self._escalate = asyncio.Event()
         if self.popen is None:
-            env = child_env(self.environ, passthrough=self.spawn_settings.env_passthrough,
+            env = child_env(self.environ, passthrough=self.spawn_settings.passthrough,
                             extra=self.spawn_settings.env)
             try:
                 self.popen = start(self.argv, env, stderr_mode=self.spawn_settings.stderr, cwd=self.cwd)

@@ -198,6 +198,52 @@ async def test_offboarding_revokes_a_cached_token(tmp_path):
             assert r.status_code == 401 and r.json()["error"]["context"]["reason"] == "revoked"
 
 
+class _RevocableAuth:
+    """Dev tokens plus a deny list of jtis, announced on a :class:`Revocations` like a real auth mode does."""
+
+    def __init__(self, dev: DevAuthenticator) -> None:
+        from hub.auth.revocations import Revocations
+
+        self.dev, self.denied, self.revocations = dev, set(), Revocations()
+
+    async def authenticate(self, token: str):
+        from hub.auth.base import InvalidToken
+
+        principal = await self.dev.authenticate(token)
+        if principal.token_id in self.denied:
+            raise InvalidToken("token was revoked", reason="revoked")
+        return principal
+
+    def revoke(self, jti: str, *, announce: bool) -> None:
+        self.denied.add(jti)
+        if announce:
+            self.revocations.publish(token_id=jti)
+
+
+@pytest.mark.parametrize("announce", [True, False])
+async def test_revocation_reaches_the_token_cache(tmp_path, announce):
+    """A token already verified (so cached) and then revoked is refused on its next request once the auth mode
+    announces it; unannounced, the cache would keep serving it (the control case shows the cache is in play)."""
+    import jwt
+
+    s = settings(tmp_path, server={"prefix": PREFIX})
+    auth = _RevocableAuth(DevAuthenticator(s))
+    app = create_app(s, authenticator=auth, connectors={}, pipeline_factory=lambda _s: PassPipeline(),
+                     components=[Component(name="auth.test", revocations=auth.revocations)])
+    tok = auth.dev.mint("frank@example.com")
+    headers = {**MCP_HEADERS, "authorization": f"Bearer {tok}"}
+    async with app.router.lifespan_context(app):
+        async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url=BASE) as client:
+            assert (await client.post(f"{PREFIX}/mcp", json=INIT, headers=headers)).status_code == 200
+            auth.revoke(jwt.decode(tok, options={"verify_signature": False})["jti"], announce=announce)
+            r = await client.post(f"{PREFIX}/mcp", json=INIT, headers=headers)
+    if announce:
+        assert r.status_code == 401 and r.json()["error"]["context"]["reason"] == "revoked"
+        assert tok not in r.text
+    else:
+        assert r.status_code == 200
+
+
 async def test_modern_headers_must_match_the_body(hub):
     """2026-07-28: Mcp-Method / Mcp-Name must match the body; the hub routes on the body's params.name only, and a
     mismatch is refused before any handler runs (no header/body routing bypass)."""

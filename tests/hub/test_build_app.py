@@ -89,3 +89,17 @@ async def test_require_grants_limits_connectors_per_user_or_role(tmp_path):
                         r = await c.call_tool("everything__echo", {"message": "x"})
                         assert r.is_error and "not granted" in r.content[0].text
         assert seen == {"alice@example.com": {"everything", "time"}, "bob@example.com": {"time"}}
+
+
+def test_admin_actions_never_unaudited(tmp_path):
+    """No pipeline audit log and none for the vault either ([audit] path = ""): the hub refuses to start rather than
+    run its admin API unaudited; with the default path, a pipeline without a log falls back to the vault's."""
+    from mcpguard.errors import ConfigError
+    from tests.hub.harness import PassPipeline
+
+    off = settings(tmp_path / "off", connectors={"enabled": []}, audit={"path": ""})
+    with pytest.raises(ConfigError, match="admin actions must be audited"):
+        build_app(off, pipeline=PassPipeline())
+    on = settings(tmp_path / "on", connectors={"enabled": []})
+    app = build_app(on, pipeline=PassPipeline())
+    assert app.state.hub.audit is not None and str(app.state.hub.audit.path).endswith("audit.jsonl")

@@ -36,8 +36,9 @@ def write(tmp_path: Path, doc: dict, name: str = ".mcp.json") -> Path:
 def test_wrap_entry_keeps_everything_and_order() -> None:
     entry = {"type": "stdio", "command": "uvx", "args": ["srv", "--x"], "env": {"A": "1"}, "cwd": "/w"}
     wrapped = wrap_entry("db", entry)
-    assert wrapped == {"type": "stdio", "command": "mcpguard", "args": ["wrap", "--name", "db", "--", "uvx", "srv",
-                                                                        "--x"], "env": {"A": "1"}, "cwd": "/w"}
+    assert wrapped == {"type": "stdio", "command": "mcpguard",
+                       "args": ["wrap", "--name", "db", "--pass-env", "A", "--", "uvx", "srv", "--x"],
+                       "env": {"A": "1"}, "cwd": "/w"}
     assert list(wrapped) == list(entry)
     assert is_wrapped(wrapped) and not is_wrapped(entry)
     assert unwrap_entry(wrapped) == entry
@@ -54,13 +55,13 @@ def test_wrap_all_then_idempotent_then_unwrap(tmp_path: Path) -> None:
     assert rep.backup == tmp_path / ".mcp.json.bak" and rep.backup.read_text() == original
     assert stat.S_IMODE(p.stat().st_mode) == 0o640
     doc = json.loads(p.read_text())
-    assert doc["mcpServers"]["sqlite"]["args"] == ["wrap", "--name", "sqlite", "--", "uvx", "mcp-server-sqlite",
-                                                   "--db-path", "db.sqlite"]
+    assert doc["mcpServers"]["sqlite"]["args"] == ["wrap", "--name", "sqlite", "--pass-env", "LOG_LEVEL", "--", "uvx",
+                                                   "mcp-server-sqlite", "--db-path", "db.sqlite"]
     assert doc["mcpServers"]["sqlite"]["env"] == {"LOG_LEVEL": "info"}
     assert doc["mcpServers"]["git"]["cwd"] == "/repo" and doc["mcpServers"]["git"]["x-custom"] == 1
     assert doc["mcpServers"]["remote"] == CLAUDE_CODE["mcpServers"]["remote"]
     assert doc["otherTopLevel"] == {"kept": True}
-    assert [e.env_names for e in rep.entries if e.name == "sqlite"] == [["LOG_LEVEL"]]
+    assert [(e.passed, e.env_names) for e in rep.entries if e.name == "sqlite"] == [(["LOG_LEVEL"], [])]
 
     again = update_file(p, all_servers=True)
     assert not again.changed and again.backup is None
@@ -69,6 +70,32 @@ def test_wrap_all_then_idempotent_then_unwrap(tmp_path: Path) -> None:
     back = update_file(p, unwrap=True, all_servers=True)
     assert back.changed and json.loads(p.read_text()) == CLAUDE_CODE
     assert back.backup == tmp_path / ".mcp.json.bak.1"
+
+
+def test_env_keys_become_pass_env_names_and_unwrap_restores_exactly(tmp_path: Path) -> None:
+    doc = {"mcpServers": {"gh": {"command": "npx", "args": ["-y", "gh-mcp"],
+                                 "env": {"GITHUB_TOKEN": "ghp_value", "API_BASE": "https://x", "MY-VAR": "1"}}}}
+    p = write(tmp_path, doc)
+    rep = update_file(p, all_servers=True)
+    (e,) = rep.entries
+    assert (e.status, e.passed, e.env_names) == ("wrapped", ["GITHUB_TOKEN", "API_BASE"], ["MY-VAR"])
+    entry = json.loads(p.read_text())["mcpServers"]["gh"]
+    assert entry["args"] == ["wrap", "--name", "gh", "--pass-env", "GITHUB_TOKEN", "--pass-env", "API_BASE", "--",
+                             "npx", "-y", "gh-mcp"]
+    assert "ghp_value" not in json.dumps(entry["args"])  # names only; values stay in env
+    assert entry["env"] == doc["mcpServers"]["gh"]["env"]
+    wrapped_text = p.read_text()
+    assert not update_file(p, all_servers=True).changed and p.read_text() == wrapped_text
+    assert update_file(p, unwrap=True, all_servers=True).changed
+    assert json.loads(p.read_text()) == doc
+
+
+def test_entry_wrapped_without_pass_env_is_left_alone_but_reported(tmp_path: Path) -> None:
+    old = {"command": "mcpguard", "args": ["wrap", "--name", "gh", "--", "npx", "gh-mcp"], "env": {"TOKEN": "v"}}
+    p = write(tmp_path, {"mcpServers": {"gh": old}})
+    rep = update_file(p, all_servers=True)
+    assert not rep.changed
+    assert [(e.status, e.env_names, e.passed) for e in rep.entries] == [("already-wrapped", ["TOKEN"], [])]
 
 
 def test_wrap_selected_names_only(tmp_path: Path) -> None:
@@ -125,7 +152,8 @@ def test_cli_wrap_and_unwrap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert out.returncode == 0, out.stderr
     assert "sqlite: now runs through mcpguard wrap" in out.stdout
     assert "remote: remote (http/sse) server: left untouched" in out.stdout
-    assert "LOG_LEVEL" in out.stdout and "info" not in out.stdout  # names, never values
+    assert "passes LOG_LEVEL from its env on to the server" in out.stdout
+    assert "info" not in out.stdout  # names, never values
     assert is_wrapped(json.loads(p.read_text())["mcpServers"]["git"])
     out = run("unwrap")
     assert out.returncode == 0, out.stderr

@@ -34,6 +34,7 @@ from hub.auth.config import EntraSettings, FacadeSettings
 from hub.auth.facade.cimd import CimdResolver
 from hub.auth.facade.clients import ClientDirectory
 from hub.auth.facade.keys import KeyRing
+from hub.auth.facade.ratelimit import FacadeLimiter
 from hub.auth.facade.server import Facade
 from hub.auth.facade.store import FacadeStore
 from hub.auth.facade.tokens import FacadeAuthenticator
@@ -91,6 +92,7 @@ def build_facade(
         settings=fs, entra_settings=es, store=store, keys=keys,
         clients=ClientDirectory(store, cimd or CimdResolver(fs.cimd)),
         entra=entra or EntraApp(es), seal_key=seal_key, issuer=issuer, resource=resource,
+        limiter=FacadeLimiter(fs.rate_limits),
     )
 
 
@@ -221,6 +223,8 @@ def build_auth(settings: HubSettings, **inject: Any) -> Any:
             offboarding=[auth, obo],
             lifespan=lifespan,
             extras={"facade": facade},
+            revocations=facade.store.revocations,
+            admin_actions=True,
         ),
     )
 

@@ -3,6 +3,11 @@
 ``client add NAME --redirect-uri URI`` prints a client id and secret once (what a claude.ai admin types into the
 custom connector's Advanced settings: OAuth Client ID / OAuth Client Secret); ``client list``; ``client remove ID``
 (revokes its grants); ``rotate-keys`` (new active signing key; old keys stay published until their tokens expire).
+
+Every command — listing too — is first written to the hub's hash-chained audit log (the file the running hub uses,
+:func:`hub.vault.admin_audit_log`; kinds in :mod:`hub.auth.facade.audit`, ``via = "cli"``, the operating-system user
+as a keyed fingerprint). When that log is disabled (``[audit] path = ""``) or cannot be written, the command refuses
+with exit code 74 and changes nothing.
 """
 
 from __future__ import annotations
@@ -32,6 +37,25 @@ def _store(config: Optional[str]):  # type: ignore[no-untyped-def]
     return settings, FacadeStore(make_engine(settings.storage.url))
 
 
+def _audit(settings, kind: str, **fields) -> None:  # type: ignore[no-untyped-def]
+    """Record ``kind`` before acting, or exit 74 (EX_IOERR, as :class:`~mcpguard.errors.AuditUnavailable`)."""
+    import asyncio
+    import getpass
+
+    from hub.auth.facade.audit import record_admin_action
+    from hub.vault import admin_audit_log
+    from mcpguard.errors import AuditUnavailable
+
+    try:
+        log = admin_audit_log(settings)
+        if log is not None:
+            fields["actor_os_user"] = log.fingerprint("os_user", getpass.getuser())
+        asyncio.run(record_admin_action(log, kind, via="cli", **fields))
+    except AuditUnavailable as err:
+        typer.echo(f"mcpguard hub facade: {err}", err=True)
+        raise typer.Exit(AuditUnavailable.exit_code) from None
+
+
 @client_app.command("add", help="Register a confidential client; prints its id and secret ONCE.")
 def client_add(
     name: Annotated[str, typer.Argument(help="Shown on the consent page, e.g. \"claude.ai (Acme)\".")],
@@ -40,17 +64,20 @@ def client_add(
     basic: Annotated[bool, typer.Option("--basic", help="client_secret_basic instead of client_secret_post.")] = False,
     config: ConfigOpt = None,
 ) -> None:
-    from hub.auth.facade.clients import register_confidential
+    from hub.auth.facade.clients import prepare_confidential
 
-    _settings, store = _store(config)
+    settings, store = _store(config)
+    uris = list(redirect_uri) or list(CLAUDE_CALLBACKS)
+    method = "client_secret_basic" if basic else "client_secret_post"
     try:
-        client_id, secret = register_confidential(
-            store, name, list(redirect_uri) or list(CLAUDE_CALLBACKS),
-            auth_method="client_secret_basic" if basic else "client_secret_post",
-        )
+        row, secret = prepare_confidential(name, uris, auth_method=method)
     except ValueError as err:
         typer.echo(f"mcpguard hub facade: {err}", err=True)
         raise typer.Exit(2) from None
+    _audit(settings, "admin.facade.client.add", client_id=row.client_id, auth_method=method,
+           redirect_uri_count=len(uris))
+    store.put_client(row)
+    client_id = row.client_id
     typer.echo(f"client_id     {client_id}")
     typer.echo(f"client_secret {secret}")
     typer.echo("Store the secret now: it is kept only as a hash and cannot be shown again.", err=True)
@@ -60,14 +87,16 @@ def client_add(
 def client_list(config: ConfigOpt = None) -> None:
     import json
 
-    _settings, store = _store(config)
+    settings, store = _store(config)
+    _audit(settings, "admin.facade.clients.list")
     for row in store.list_clients():
         typer.echo(f"{row.client_id}\t{row.kind}\t{row.auth_method}\t{row.name}\t{' '.join(json.loads(row.redirect_uris))}")
 
 
 @client_app.command("remove", help="Delete a client and revoke every grant it holds.")
 def client_remove(client_id: str, config: ConfigOpt = None) -> None:
-    _settings, store = _store(config)
+    settings, store = _store(config)
+    _audit(settings, "admin.facade.client.remove", client_id=client_id)
     if not store.delete_client(client_id):
         typer.echo(f"mcpguard hub facade: no client {client_id!r}", err=True)
         raise typer.Exit(1)
@@ -83,5 +112,6 @@ def rotate_keys(config: ConfigOpt = None) -> None:
     fs = parse_facade(settings.auth.facade)
     ring = KeyRing(store, seal_key_for(settings), alg=fs.signing_alg)
     old = ring.active_kid
+    _audit(settings, "admin.facade.keys.rotate", previous_kid=old)
     new = ring.rotate()
     typer.echo(f"active signing key {new} (was {old}); running hubs adopt it within 5 minutes")

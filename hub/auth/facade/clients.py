@@ -91,10 +91,11 @@ class ClientDirectory:
         return _row_to_client(row)
 
 
-def register_confidential(store: FacadeStore, name: str, redirect_uris: list[str], *,
-                          auth_method: str = "client_secret_post") -> tuple[str, str]:
-    """Create a pre-registered confidential client; returns ``(client_id, client_secret)``. The secret is not
-    stored and cannot be shown again. Redirect URIs must be https or loopback."""
+def prepare_confidential(name: str, redirect_uris: list[str], *,
+                         auth_method: str = "client_secret_post") -> tuple[ClientRow, str]:
+    """A new pre-registered confidential client, not yet stored: ``(row, client_secret)``. Lets a caller audit the
+    client id before the client exists. Raises ``ValueError`` when a redirect URI is not https or loopback (or has a
+    fragment) or ``auth_method`` is not a secret method."""
     for uri in redirect_uris:
         parts = urlsplit(uri)
         if parts.fragment or not (parts.scheme == "https" or is_loopback_redirect(uri)):
@@ -103,11 +104,20 @@ def register_confidential(store: FacadeStore, name: str, redirect_uris: list[str
         raise ValueError("auth_method must be client_secret_post or client_secret_basic")
     client_id = "hub-" + secrets.token_urlsafe(12)
     secret = secrets.token_urlsafe(32)
-    store.put_client(ClientRow(client_id=client_id, kind="registered", name=name[:200], secret_hash=token_hash(secret),
-                               auth_method=auth_method, redirect_uris=json.dumps(redirect_uris), scopes="",
-                               created_at=time.time(), disabled=False))
-    return client_id, secret
+    row = ClientRow(client_id=client_id, kind="registered", name=name[:200], secret_hash=token_hash(secret),
+                    auth_method=auth_method, redirect_uris=json.dumps(redirect_uris), scopes="",
+                    created_at=time.time(), disabled=False)
+    return row, secret
+
+
+def register_confidential(store: FacadeStore, name: str, redirect_uris: list[str], *,
+                          auth_method: str = "client_secret_post") -> tuple[str, str]:
+    """Create a pre-registered confidential client; returns ``(client_id, client_secret)``. The secret is not
+    stored and cannot be shown again. Raises like :func:`prepare_confidential`."""
+    row, secret = prepare_confidential(name, redirect_uris, auth_method=auth_method)
+    store.put_client(row)
+    return row.client_id, secret
 
 
 __all__ = ["Client", "ClientDirectory", "CimdError", "dcr_redirect_allowed", "is_loopback_redirect",
-           "register_confidential"]
+           "prepare_confidential", "register_confidential"]

@@ -4,6 +4,7 @@ Every ``redirect_uris`` entry must be on ``auth.facade.dcr.allowed_redirect_uris
 claude.com callbacks) or a loopback ``http`` URI (RFC 8252 §7.3) when ``allow_loopback``; anything else is
 ``invalid_redirect_uri`` (RFC 7591 §3.2.2). Clients are public (``none``) unless they ask for
 ``client_secret_post``/``client_secret_basic``, in which case a secret is returned once and stored hashed.
+Registrations per client address are rate limited (``auth.facade.rate_limits.register_per_ip``; 429).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ async def handle_register(facade: Facade, request: Request) -> Response:
     if not facade.settings.dcr.enabled:
         return JSONResponse({"error": "invalid_request", "error_description": "registration is disabled"},
                             status_code=404)
+    if facade.limiter is not None and (limited := facade.limiter.check_register(request)) is not None:
+        return limited
     body = await request.body()
     if len(body) > MAX_BODY:
         return _error("invalid_client_metadata", "registration request too large")

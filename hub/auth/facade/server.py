@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from hub.auth.config import EntraSettings, FacadeSettings
 from hub.auth.facade.clients import ClientDirectory
 from hub.auth.facade.keys import KeyRing
+from hub.auth.facade.ratelimit import FacadeLimiter
 from hub.auth.facade.store import FacadeStore, FamilyRow, dumps, token_hash
 from hub.auth.facade.tokens import mint_access_token
 from hub.auth.msal_app import EntraApp
@@ -52,6 +53,8 @@ class Facade:
     prefix: str = ""
     clock: Any = time.time
     stats: dict[str, int] = field(default_factory=lambda: {"codes": 0, "refresh": 0, "reuse": 0})
+    #: Budgets for ``/register`` and ``/token`` (:mod:`hub.auth.facade.ratelimit`); None: unlimited.
+    limiter: FacadeLimiter | None = None
 
     # --- URLs -----------------------------------------------------------------------------------------------------
     def url(self, path: str) -> str:

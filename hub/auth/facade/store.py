@@ -19,13 +19,15 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Boolean, Float, Index, LargeBinary, MetaData, String, Text, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from hub.auth.revocations import Revocations
 
 
 def token_hash(value: str) -> str:
@@ -124,10 +126,13 @@ Index("ix_facade_families_user_client", FamilyRow.user_id, FamilyRow.client_id)
 class FacadeStore:
     """Thin transactional access to the ``facade_*`` tables. Calls are short indexed statements; each method is
     one transaction. ``create_all`` makes the tables on first use (they are independent of the vault's Alembic
-    history)."""
+    history). Every method that revokes grants publishes the affected users on :attr:`revocations` after its
+    transaction committed."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, revocations: Revocations | None = None) -> None:
         self.engine = engine
+        #: Told (after commit) whose grants were revoked, so the app's verified-token cache drops them.
+        self.revocations = revocations or Revocations()
         Base.metadata.create_all(engine)
 
     @contextmanager
@@ -154,9 +159,12 @@ class FacadeStore:
             if row is None:
                 return False
             s.delete(row)
+            users = set(s.scalars(select(FamilyRow.user_id).where(FamilyRow.client_id == client_id,
+                                                                  FamilyRow.revoked.is_(False))))
             s.execute(update(FamilyRow).where(FamilyRow.client_id == client_id)
                       .values(revoked=True, revoked_reason="client_deleted"))
-            return True
+        self._announce(users)
+        return True
 
     # --- pending authorizations -----------------------------------------------------------------------------------
     def put_pending(self, row: PendingRow) -> None:
@@ -230,9 +238,13 @@ class FacadeStore:
             s.execute(update(FamilyRow).where(FamilyRow.family_id == family_id).values(roles=roles))
 
     def revoke_family(self, family_id: str, reason: str) -> None:
+        """Revoke one grant family (``reason``: a short machine string such as ``refresh_reuse``); its refresh tokens
+        die now, and its access tokens on their next request (the owner's cached tokens are dropped)."""
         with self.session() as s:
+            user_id = s.scalar(select(FamilyRow.user_id).where(FamilyRow.family_id == family_id))
             s.execute(update(FamilyRow).where(FamilyRow.family_id == family_id)
                       .values(revoked=True, revoked_reason=reason))
+        self._announce([user_id] if user_id else [])
 
     def active_families_for(self, user_id: str, now: float) -> list[FamilyRow]:
         with self.session() as s:
@@ -247,6 +259,11 @@ class FacadeStore:
             s.execute(update(FamilyRow).where(FamilyRow.user_id == user_id)
                       .values(revoked=True, revoked_reason="offboarded"))
             s.merge(OffboardedRow(user_id=user_id, at=now))
+        self._announce([user_id])
+
+    def _announce(self, user_ids: Iterable[str]) -> None:
+        for user_id in sorted(set(user_ids)):
+            self.revocations.publish(user_id=user_id)
 
     def put_refresh(self, family_id: str, hashed: str, now: float) -> None:
         with self.session() as s:

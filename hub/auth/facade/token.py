@@ -8,6 +8,9 @@ Client authentication: confidential clients by ``client_secret_basic`` or ``clie
 the resource. ``refresh_token``: rotated on every use; presenting a rotated one again revokes the whole family
 (refresh-token reuse detection, OAuth 2.0 Security BCP §4.14.2). Before re-issuing, the user is re-checked with
 Entra by redeeming the Entra refresh token held for the family: a user disabled in Entra loses access here.
+
+Requests are rate limited per client address and per (address, claimed ``client_id``) before the client is
+authenticated (``auth.facade.rate_limits``; 429 with ``Retry-After``, :mod:`hub.auth.facade.ratelimit`).
 """
 
 from __future__ import annotations
@@ -28,6 +31,18 @@ from hub.auth.facade.server import NO_STORE, Facade
 from hub.auth.facade.store import FamilyRow, token_hash
 from hub.auth.msal_app import UNREACHABLE
 from hub.auth.roles import map_roles
+
+
+def claimed_client_id(request: Request, form: dict[str, str]) -> str:
+    """The client id the request claims (form ``client_id``, else the Basic user name), unauthenticated: only for
+    rate-limit keys. ``""`` when none can be read."""
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("basic "):
+        try:
+            return unquote(base64.b64decode(auth[6:], validate=True).decode().partition(":")[0])
+        except (binascii.Error, UnicodeDecodeError):
+            return ""
+    return form.get("client_id", "")
 
 
 async def authenticate_client(facade: Facade, request: Request, form: dict[str, str]) -> Client | Response:
@@ -64,6 +79,10 @@ def _pkce_ok(verifier: str, challenge: str) -> bool:
 async def handle_token(facade: Facade, request: Request) -> Response:
     raw = await request.form()
     form = {k: str(v) for k, v in raw.items()}
+    if facade.limiter is not None:
+        limited = facade.limiter.check_token(request, claimed_client_id(request, form))
+        if limited is not None:
+            return limited
     client = await authenticate_client(facade, request, form)
     if isinstance(client, Response):
         return client

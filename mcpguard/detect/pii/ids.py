@@ -8,11 +8,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-from stdnum.br import cpf as _cpf
-from stdnum.cn import ric as _ric
-from stdnum.in_ import aadhaar as _aadhaar
-from stdnum.us import ssn as _ssn
-
 from mcpguard.detect.base import mentions
 from mcpguard.detect.placeholders import TEST_SSNS
 
@@ -29,6 +24,8 @@ def ssn_confidence(d: str, groups: tuple[int, ...], seps: bytes, context: Callab
         conf = 0.85
     else:
         return None
+    from stdnum.us import ssn as _ssn  # python-stdnum is imported on first use (start-up cost)
+
     if not _ssn.is_valid(d) or (d in TEST_SSNS and not flag_placeholders):
         return None
     return conf
@@ -37,6 +34,10 @@ def ssn_confidence(d: str, groups: tuple[int, ...], seps: bytes, context: Callab
 def national_id(d: str, groups: tuple[int, ...], raw: bytes, context: Callable[[], str]) -> tuple[str, float] | None:
     """``(rule_id, confidence)`` for a national id other than SSN/RRN, or None; shape and context are checked
     before the (slower) validators."""
+    from stdnum.br import cpf as _cpf
+    from stdnum.cn import ric as _ric
+    from stdnum.in_ import aadhaar as _aadhaar
+
     n = len(d)
     if n == 12 and d[0] not in "01" and (groups == (4, 4, 4) or (groups == (12,) and mentions(
             context(), ("aadhaar", "uidai", "आधार")))):

@@ -14,10 +14,9 @@ from __future__ import annotations
 import datetime
 from typing import Callable
 
-from stdnum.kr import brn as _brn
-
 from mcpguard.detect.base import mentions
-from stdnum.kr import rrn as _rrn
+
+# python-stdnum is imported on first use (its util module costs ~50 ms at start-up).
 
 # 9/0 (born in the 1800s) are left out on purpose: nobody holding one is alive, and 13-digit barcodes (EAN "880…")
 # would otherwise pass as RRNs.
@@ -46,6 +45,8 @@ def ean13_ok(d: str) -> bool:
 
 def rrn_checksum_ok(d: str) -> bool:
     """The pre-2020 mod-11 check digit (``stdnum.kr.rrn``)."""
+    from stdnum.kr import rrn as _rrn
+
     return d[-1] == _rrn.calc_check_digit(d[:-1])
 
 
@@ -86,6 +87,8 @@ def brn_confidence(d: str, groups: tuple[int, ...], context: Callable[[], str]) 
         return None
     if groups == (10,) and not mentions(context(), BRN_CONTEXT):
         return None
+    from stdnum.kr import brn as _brn
+
     if not _brn.is_valid(d) or not brn_checksum_ok(d):
         return None
     return 0.9 if groups == (3, 2, 5) else 0.85

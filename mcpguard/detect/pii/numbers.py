@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 
-from stdnum import iban as _stdnum_iban
 
 from mcpguard.detect.base import ScanContext, Span, mentions, trie_regex
 from mcpguard.detect.pii.card import card_confidence
@@ -171,6 +170,8 @@ def _iban(ctx: ScanContext, s: int, e: int, out: list[Span]) -> None:
     raw = ctx.buf[s:e]
     compact = raw.replace(b" ", b"").replace(b"-", b"").replace(b".", b"").decode()
     # Greedy shape may run into a following word; try shrinking to the longest valid IBAN.
+    from stdnum import iban as _stdnum_iban  # deferred import: start-up cost
+
     for cut in range(len(compact), 14, -1):
         cand = compact[:cut]
         if _stdnum_iban.is_valid(cand):

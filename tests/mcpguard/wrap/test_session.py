@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -349,6 +350,39 @@ def test_child_environment_is_scrubbed(wrapper):
     assert "AWS_SECRET_ACCESS_KEY" not in child_env
     assert child_env["MY_TOOL_HOME"] == "/opt/x"
     assert child_env["PATH"] == env["PATH"] and child_env["LC_ALL"] == "C.UTF-8"
+
+
+def test_pass_env_reaches_the_child_through_the_real_console_script(tmp_path):
+    from tests.conftest import MCPGUARD
+
+    cfg = tmp_path / "m.toml"
+    cfg.write_text(f'[keys]\ndir = "{tmp_path}/k"\n[audit]\npath = "{tmp_path}/a.jsonl"\n'
+                   f'[tools]\npins_path = "{tmp_path}/p.json"\n')
+    env = dict(os.environ, MY_SERVER_REGION="eu-west-1", OTHER_SETTING="unlisted")
+    out = subprocess.run(MCPGUARD + ["wrap", "--config", str(cfg), "--pass-env", "MY_SERVER_REGION", "--", *ECHO],
+                         input=json.dumps({"jsonrpc": "2.0", "id": 1, "method": "test/env"}) + "\n", env=env,
+                         capture_output=True, text=True, timeout=60)
+    child_env = json.loads(out.stdout.splitlines()[0])["result"]["env"]
+    assert child_env["MY_SERVER_REGION"] == "eu-west-1"  # (a token-named value would come back redacted)
+    assert "OTHER_SETTING" not in child_env
+
+
+def test_typer_wrap_command_hands_pass_env_to_main(monkeypatch):
+    from typer.testing import CliRunner
+
+    import mcpguard.wrap
+    from mcpguard.cli import app
+
+    seen = {}
+
+    def fake_main(argv, **kw):
+        seen.update(kw, argv=argv)
+        return 0
+
+    monkeypatch.setattr(mcpguard.wrap, "main", fake_main)
+    r = CliRunner().invoke(app, ["wrap", "--pass-env", "A", "--pass-env", "B", "--", "srv", "--pass-env", "C"])
+    assert r.exit_code == 0, r.output
+    assert seen["pass_env"] == ["A", "B"] and seen["argv"] == ["srv", "--pass-env", "C"]
 
 
 # --- the pipeline's verdicts (real Pipeline, fake engine) -----------------------------------------------------

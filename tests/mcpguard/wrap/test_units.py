@@ -103,6 +103,22 @@ def test_spawn_settings_refuse_wrong_types_without_values(toml, tmp_path):
     assert "loud" not in str(exc.value)
 
 
+def test_pass_env_names_join_the_passthrough_after_the_config_ones(tmp_path):
+    s = spawn_settings({"wrap": {"env_passthrough": ["MY_APP_*"]}}, pass_env=["GITHUB_TOKEN", "_x1"])
+    assert s.passthrough == ("MY_APP_*", "GITHUB_TOKEN", "_x1")
+    check_against(s, WrapConfig(env_passthrough=["MY_APP_*"]))  # argv names are not config: no disagreement
+    env = child_env(ENV, passthrough=s.passthrough)
+    assert env["GITHUB_TOKEN"] == "ghp_x" and "AWS_SECRET_ACCESS_KEY" not in env
+
+
+@pytest.mark.parametrize("bad", ["GITHUB_TOKEN=ghp_leaked", "MY_APP_*", "1ST", "", "A B", "MY-VAR"])
+def test_pass_env_refuses_anything_but_a_name_without_echoing_it(bad):
+    with pytest.raises(ConfigError) as exc:
+        spawn_settings({}, pass_env=["OK", bad])
+    assert "#2" in str(exc.value)
+    assert (bad or "\0") not in str(exc.value) and "ghp_leaked" not in str(exc.value)
+
+
 def test_bad_toml_and_missing_file(tmp_path):
     p = tmp_path / "m.toml"
     p.write_text("[wrap\n")
@@ -136,6 +152,9 @@ def test_check_against_detects_disagreement():
         (["--"], None),
         ([], None),
         (["--name"], None),
+        (["--pass-env", "A", "--name", "n", "--pass-env=B", "--", "srv"],
+         ({"pass_env": ["A", "B"], "name": "n"}, ["srv"])),
+        (["--pass-env"], None),
     ],
 )
 def test_fastpath_parse(args, expected):

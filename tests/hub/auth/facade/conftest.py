@@ -34,6 +34,7 @@ class FacadeHub:
     entra_url: str
     cimd_docs: dict[str, Any]
     facade_auth: Any
+    app: Any = None
 
 
 def _cimd_app(docs: dict[str, Any]) -> Starlette:
@@ -71,7 +72,11 @@ def facade_hub(mock_entra: MockEntra, mock_entra_url: str, entra_settings, tmp_p
             server={"port": port},
             connectors={"enabled": ["time"]},
             auth={"mode": "facade", "entra": entra_settings.model_dump(mode="json"),
-                  "facade": {"cimd": cimd_settings.model_dump()}},
+                  # Every test shares one loopback address: budgets well above the session's own traffic (the
+                  # limits themselves are tested with a strict limiter swapped in, test_facade_ratelimit.py).
+                  "facade": {"cimd": cimd_settings.model_dump(),
+                             "rate_limits": {"register_per_ip": "10000/minute", "token_per_ip": "10000/minute",
+                                             "token_per_ip_client": "10000/minute"}}},
         )
         bundle = build_auth(s, entra=EntraApp(entra_settings, client_secret=HUB_CLIENT_SECRET),
                             cimd=CimdResolver(cimd_settings, resolver=resolver, fetch=fetch))
@@ -82,4 +87,4 @@ def facade_hub(mock_entra: MockEntra, mock_entra_url: str, entra_settings, tmp_p
         app = build_app(s, auth_bundle=bundle, pipeline_factory=lambda _s: PassPipeline())
         with serve_in_thread(app, port) as url:
             yield FacadeHub(url=url, mcp_url=s.server.mcp_url, facade=facade, entra_url=mock_entra_url,
-                            cimd_docs=docs, facade_auth=bundle.authenticator)
+                            cimd_docs=docs, facade_auth=bundle.authenticator, app=app)

@@ -103,8 +103,7 @@ async def test_dcr_login_call_refresh_revoke(facade_hub, mock_entra):
 
 async def test_revoke_kills_the_grant(facade_hub):
     """RFC 7009: revoking the refresh token ends the grant: the refresh token and every access token of the family
-    stop working. (The hub's verified-token cache may keep serving an access token it has already seen for up to
-    its 60 s TTL; the fresh token here was never presented, so the refusal is immediate.)"""
+    stop working (this one was never presented, so it was never cached; the cached case is below)."""
     storage = Memory()
     auth = provider(facade_hub, Browser(facade_hub.entra_url, "bob@example.com"), storage)
     await call_time(facade_hub, auth)
@@ -123,6 +122,41 @@ async def test_revoke_kills_the_grant(facade_hub):
     r = await token_post(facade_hub, {"grant_type": "refresh_token", "refresh_token": fresh["refresh_token"],
                                       "client_id": info.client_id})
     assert r.json()["error"] == "invalid_grant"
+
+
+async def mcp_status(hub, access_token: str) -> httpx2.Response:
+    async with httpx2.AsyncClient() as c:
+        return await c.post(hub.mcp_url, json={"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}},
+                            headers={"Authorization": f"Bearer {access_token}",
+                                     "Accept": "application/json, text/event-stream"})
+
+
+async def test_revoke_and_reuse_reach_cached_access_tokens(facade_hub):
+    """An access token the hub has already verified (and cached) dies at once when its grant is revoked, by
+    ``/revoke`` or by refresh-token reuse detection: the store announces the revocation to the app's cache."""
+    storage = Memory()
+    auth = provider(facade_hub, Browser(facade_hub.entra_url, "bob@example.com"), storage)
+    await call_time(facade_hub, auth)  # the first access token is now in the verified-token cache
+    tokens, info = storage.tokens, storage.client_info
+    async with httpx2.AsyncClient() as c:
+        r = await c.post(facade_hub.url + "/revoke", data={"token": tokens.refresh_token, "client_id": info.client_id})
+    assert r.status_code == 200
+    r = await mcp_status(facade_hub, tokens.access_token)
+    assert r.status_code == 401 and r.json()["error"]["context"]["reason"] == "revoked"
+
+    storage = Memory()
+    auth = provider(facade_hub, Browser(facade_hub.entra_url, "bob@example.com"), storage)
+    await call_time(facade_hub, auth)
+    tokens, info = storage.tokens, storage.client_info
+    fresh = (await token_post(facade_hub, {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token,
+                                           "client_id": info.client_id})).json()
+    assert (await mcp_status(facade_hub, fresh["access_token"])).status_code == 200  # verified and cached
+    r = await token_post(facade_hub, {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token,
+                                      "client_id": info.client_id})  # reuse of the rotated token
+    assert r.json()["error"] == "invalid_grant"
+    r = await mcp_status(facade_hub, fresh["access_token"])
+    assert r.status_code == 401 and r.json()["error"]["context"]["reason"] == "revoked"
 
 
 async def test_revoke_by_another_client_is_ignored(facade_hub):
