@@ -3,6 +3,10 @@
 The envelope is AES-256-GCM (NIST SP 800-38D) with a 96-bit random nonce: ``nonce (12 bytes) || ciphertext || tag
 (16 bytes)``. Associated data binds a ciphertext to its context (record id, user, server …): a ciphertext moved to
 another context fails to open. Failures raise :class:`mcpguard.errors.CryptoError`; there is no plaintext fallback.
+
+``cryptography`` is imported on the first :func:`seal` / :func:`open_sealed` (~15 ms): the stdio wrapper builds its
+pipeline while an editor waits, and many sessions never seal anything (keys are read and HMACs computed with the
+standard library).
 """
 
 from __future__ import annotations
@@ -13,10 +17,7 @@ import hmac
 import os
 import stat
 from pathlib import Path
-from typing import Protocol, runtime_checkable
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from typing import Any, Protocol, runtime_checkable
 
 from mcpguard.errors import CryptoError, KeyUnavailable
 
@@ -51,8 +52,14 @@ def keyed_hash(key: bytes, *parts: str, length: int = 32) -> str:
 
 
 def generate_key() -> bytes:
-    """A fresh 256-bit key from the OS CSPRNG."""
-    return AESGCM.generate_key(bit_length=256)
+    """A fresh 256-bit key from the OS CSPRNG (``os.urandom``, as ``AESGCM.generate_key`` does)."""
+    return os.urandom(KEY_BYTES)
+
+
+def _aesgcm(key: bytes) -> Any:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    return AESGCM(key)
 
 
 def seal(key: bytes, plaintext: bytes, aad: bytes = b"") -> bytes:
@@ -60,7 +67,7 @@ def seal(key: bytes, plaintext: bytes, aad: bytes = b"") -> bytes:
     if len(key) != KEY_BYTES:
         raise CryptoError("AES-256-GCM needs a 32-byte key")
     nonce = os.urandom(NONCE_BYTES)
-    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+    return nonce + _aesgcm(key).encrypt(nonce, plaintext, aad)
 
 
 def open_sealed(key: bytes, blob: bytes, aad: bytes = b"") -> bytes:
@@ -69,8 +76,10 @@ def open_sealed(key: bytes, blob: bytes, aad: bytes = b"") -> bytes:
         raise CryptoError("AES-256-GCM needs a 32-byte key")
     if len(blob) < NONCE_BYTES + 16:
         raise CryptoError("ciphertext too short")
+    from cryptography.exceptions import InvalidTag
+
     try:
-        return AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
+        return _aesgcm(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
     except InvalidTag:
         raise CryptoError("ciphertext failed authentication (wrong key, tampered data or wrong context)") from None
 
