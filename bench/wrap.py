@@ -21,7 +21,7 @@ with blocking I/O, so the client's own cost is small and identical in both arms.
 ``--framing`` instead times the strict parse alone: ``orjson.loads`` versus ``framing.decode`` (orjson, depth walk,
 duplicate-key balance) versus the naive safe parse (``json.loads`` with an ``object_pairs_hook``).
 
-Run: ``.venv/bin/python bench/wrap.py [--quick] [--protector real|pass] [--no-git] [--framing]``.
+Run: ``.venv/bin/python bench/wrap.py [--quick] [--protector real|pass] [--no-git] [--framing] [--startup-only]``.
 """
 
 from __future__ import annotations
@@ -173,6 +173,7 @@ def main() -> None:
     ap.add_argument("--starts", type=int, default=15)
     ap.add_argument("--no-git", action="store_true", help="skip the mcp-server-git start-up row")
     ap.add_argument("--framing", action="store_true", help="only the strict-parse micro-benchmark")
+    ap.add_argument("--startup-only", action="store_true", help="only the start-up rows (no round trips)")
     args = ap.parse_args()
     if args.framing:
         print(f"# bench/wrap.py --framing — load average {os.getloadavg()[0]:.1f}")
@@ -204,6 +205,8 @@ def main() -> None:
             print(f"| mcp-server-git, median of {runs} | {statistics.median(g_d) * 1e3:.0f} ms | "
                   f"{statistics.median(g_w) * 1e3:.0f} ms | "
                   f"**{(statistics.median(g_w) - statistics.median(g_d)) * 1e3:.0f} ms** |")
+        if args.startup_only:
+            return
         print("\n| result size | direct p50 / p99 | wrapped p50 / p99 | overhead p50 | overhead p99 |"
               "\n|---|---|---|---|---|")
         rates = None

@@ -117,6 +117,10 @@ def default_pipeline(settings: HubSettings) -> Any:
         raw.setdefault("audit", {}).setdefault("path", str(audit_path) if audit_path else "")
         config = parse_config(raw, source="[policy]")
     pipeline = build_pipeline(config)
+    from hub.upstreams.redact import MARK_TYPE
+
+    # The hub's exact-match credential marker is ours: a detector must not re-mark it (mcpguard.markers).
+    pipeline.marker_types = pipeline.marker_types | {MARK_TYPE}
     if getattr(pipeline, "toolguard", None) is None:
         pipeline.toolguard = build_toolguard(config, scan_text=pipeline.engine.scan_text,
                                              audit=pipeline.record_event)

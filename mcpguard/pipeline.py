@@ -10,7 +10,8 @@
 3. *Token restore* (client→server): tokens this pipeline issued for the same ``(user, server)`` are replaced by their
    values; their spans are remembered so policy does not block or redact the restored values themselves. Unknown,
    foreign and expired tokens stay as they are and are counted in the audit record.
-4. *Detect* with the engine, *decide* with :mod:`mcpguard.policy`.
+4. *Detect* with the engine (findings wholly inside one of mcpguard's own markers, e.g. an earlier
+   ``[REDACTED:credential]``, are dropped: :mod:`mcpguard.markers`), *decide* with :mod:`mcpguard.policy`.
 5. In ``enforce`` mode: any ``block`` refuses the frame (a JSON-RPC error for a request, a readable error result for a
    ``tools/call`` result, an error response for other results, a drop for a notification); otherwise overlapping
    decisions are merged per leaf and rendered by :class:`mcpguard.transform.Transformer`. ``report-only`` changes
@@ -34,9 +35,11 @@ from mcpguard.audit.store import AuditLog
 from mcpguard.config import Config
 from mcpguard.errors import AuditUnavailable, FrameError, MCPGuardError
 from mcpguard.jsonrpc import leaves as leaves_mod
+from mcpguard.markers import inside_any, own_marker_spans
 from mcpguard.policy import Span, decide, is_report_only, resolve_spans, strongest
 from mcpguard.tokens import Restored, Tokenizer
 from mcpguard.transform import Transformer
+from mcpguard.transform.encrypt import opens_with
 from mcpguard.types import ACTION_RANK, Action, Context, Decision, Direction, Finding, Leaf, Outcome
 
 log = logging.getLogger("mcpguard.pipeline")
@@ -92,8 +95,11 @@ class Pipeline:
 
     def __init__(self, config: Config, *, engine: Engine, audit: AuditLog | None, tokenizer: Tokenizer | None,
                  transformer: Transformer, toolguard: ToolGuardHook | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, marker_types: Iterable[str] = ()) -> None:
         self.config = config
+        #: Replacement-marker types besides the engine's own that count as ours in ``[REDACTED:<type>]`` (the hub
+        #: adds ``credential``); see :mod:`mcpguard.markers`.
+        self.marker_types = frozenset(marker_types)
         self.engine = engine
         self.audit = audit
         self.tokenizer = tokenizer
@@ -138,6 +144,8 @@ class Pipeline:
             leaves = self._restore(leaves, ctx, restored_spans, token_events, changed)
 
         findings = self.engine.scan_leaves(leaves) if leaves else []
+        if findings:
+            findings = self._drop_marked(findings, {(leaf.path, leaf.kind): leaf.text for leaf in leaves}, ctx)
         decisions = decide(findings, ctx, self.config, restored=restored_spans)
         enforce = self.config.mode == "enforce"
 
@@ -165,6 +173,8 @@ class Pipeline:
         decisions. A ``block`` in enforce mode replaces the whole text with ``[BLOCKED:<types>]``. Audited like a
         frame (``method`` from ``ctx``, e.g. ``"stderr"``). Raises like :meth:`protect`."""
         findings = self.engine.scan_text(text, path="") if text else []
+        if findings:
+            findings = self._drop_marked(findings, {("", "value"): text}, ctx)
         decisions = decide(findings, ctx, self.config)
         out = text
         kind = "forward"
@@ -180,6 +190,37 @@ class Pipeline:
         return out, decisions
 
     # -- stages ------------------------------------------------------------------------------------------------
+
+    def _drop_marked(self, findings: list[Finding], texts: Mapping[tuple[str, str], str],
+                     ctx: Context) -> list[Finding]:
+        """``findings`` without those wholly inside a marker mcpguard made (:mod:`mcpguard.markers`): a
+        ``[REDACTED:<type>]`` of a known type, a token issued in this scope, an envelope under our key."""
+        known = getattr(self.engine, "known_types", None)
+        types = self.marker_types | (frozenset(known()) if callable(known) else frozenset())
+        tokenizer, transformer = self.tokenizer, self.transformer
+
+        def token_issued(token: str) -> bool:
+            assert tokenizer is not None
+            try:
+                return tokenizer.lookup(token, user=ctx.user, server=ctx.server)[0] == "restored"
+            except MCPGuardError:
+                return False
+
+        key = getattr(transformer, "encrypt_key", None)
+        kid = getattr(transformer, "encrypt_kid", "")
+        spans: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        out: list[Finding] = []
+        for f in findings:
+            leaf = (f.path, f.kind)
+            if leaf not in spans:
+                text = texts.get(leaf, "")
+                spans[leaf] = own_marker_spans(
+                    text, types, token_issued=token_issued if tokenizer is not None and ctx.user is not None else None,
+                    envelope_ours=(lambda e: opens_with(e, key, kid)) if key is not None else None,
+                ) if ("[REDACTED:" in text or "[[" in text) else []
+            if not inside_any(f, spans[leaf]):
+                out.append(f)
+        return out
 
     def _restore(self, leaves: list[Leaf], ctx: Context, spans: list[Span], events: list[Restored],
                  changed: dict[tuple[str, str], str]) -> list[Leaf]:

@@ -11,7 +11,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-MARK = "[REDACTED:credential]"
+#: The type in the marker. The hub registers it with the pipeline (``Pipeline.marker_types``) so the pipeline's
+#: key=value secret detector does not re-mark ``"API_KEY": "[REDACTED:credential]"`` as ``generic_secret``.
+MARK_TYPE = "credential"
+MARK = f"[REDACTED:{MARK_TYPE}]"
 #: Values shorter than this are not redacted by exact match (they would shred ordinary text); the manifests' real
 #: credentials are far longer.
 MIN_LEN = 6
@@ -52,4 +55,4 @@ def redact(obj: Any, secrets: tuple[str, ...]) -> tuple[Any, int]:
     return walk(obj), count
 
 
-__all__ = ["MARK", "needles", "redact"]
+__all__ = ["MARK", "MARK_TYPE", "needles", "redact"]

@@ -1,6 +1,7 @@
 """The connectors a hub serves: manifests loaded, overrides applied, commands resolved, enabled set decided.
 
-:func:`load_registry` reads the bundled ``connectors/`` directory (unless ``connectors.bundled = false``) and every
+:func:`load_registry` reads the bundled connectors (``<repo>/connectors``, packaged in the wheel as
+``hub/_connectors``: :func:`bundled_dir`; unless ``connectors.bundled = false``) and every
 directory in ``connectors.dirs`` (later wins on a name clash), applies ``[connectors.overrides.<name>]`` and keeps the
 enabled ones: ``connectors.enabled`` when given, else every connector that needs neither the network nor a required
 credential from the bundled set plus everything from ``dirs``.
@@ -18,8 +19,28 @@ from hub.settings import ConnectorOverride, HubSettings
 from hub.upstreams.manifest import Manifest, Transport, egress_allows, load_dir
 from mcpguard.errors import ConfigError
 
-#: The connectors shipped with the hub (``<repo>/connectors``).
-BUNDLED_DIR = Path(__file__).resolve().parent.parent.parent / "connectors"
+#: The connectors inside the ``hub`` package: a real directory in an installed wheel; in a source checkout a symlink
+#: to ``<repo>/connectors`` (where the design card keeps them), so the two are one directory.
+PACKAGED_DIR = Path(__file__).resolve().parent.parent / "_connectors"
+#: ``<repo>/connectors`` of a source checkout.
+REPO_DIR = Path(__file__).resolve().parent.parent.parent / "connectors"
+
+
+def bundled_dir() -> Path:
+    """Where the bundled connectors are: the packaged copy (``hub/_connectors``), else — a checkout whose symlink
+    was not materialized (e.g. ``core.symlinks = false``) — ``<repo>/connectors``, recognised only next to the
+    repository's ``pyproject.toml`` so an unrelated top-level ``connectors`` directory in site-packages is never
+    read. Returns :data:`PACKAGED_DIR` when neither exists (``load_registry`` then refuses to start)."""
+    if PACKAGED_DIR.is_dir():
+        return PACKAGED_DIR
+    root = REPO_DIR.parent
+    if REPO_DIR.is_dir() and (root / "pyproject.toml").is_file() and (root / "hub" / "__init__.py").is_file():
+        return REPO_DIR
+    return PACKAGED_DIR
+
+
+#: The connectors shipped with the hub (see :func:`bundled_dir`).
+BUNDLED_DIR = bundled_dir()
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +101,9 @@ def load_registry(settings: HubSettings) -> dict[str, Connector]:
     """The enabled connectors by name. Raises :class:`ConfigError` for a bad manifest, an override or an enabled
     name that does not exist."""
     cs = settings.connectors
+    if cs.bundled and not BUNDLED_DIR.is_dir():
+        raise ConfigError(f"the bundled connectors are missing from this installation ({BUNDLED_DIR}); reinstall "
+                          "mcpguard, or set connectors.bundled = false and list directories in connectors.dirs")
     bundled = load_dir(BUNDLED_DIR) if cs.bundled else {}
     extra: dict[str, Manifest] = {}
     for d in cs.dirs:
@@ -109,4 +133,4 @@ def load_registry(settings: HubSettings) -> dict[str, Connector]:
     return out
 
 
-__all__ = ["BUNDLED_DIR", "Connector", "load_registry", "resolve_argv"]
+__all__ = ["BUNDLED_DIR", "PACKAGED_DIR", "Connector", "bundled_dir", "load_registry", "resolve_argv"]

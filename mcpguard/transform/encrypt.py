@@ -41,4 +41,18 @@ def decrypt_envelope(envelope: str, keys: KeyProvider) -> str:
     return open_sealed(keys.get(kid), blob, _aad(kid)).decode("utf-8", "surrogatepass")
 
 
-__all__ = ["ENVELOPE_RE", "decrypt_envelope", "encrypt"]
+def opens_with(envelope: str, key: bytes, kid: str) -> bool:
+    """True when ``envelope`` is exactly one envelope naming ``kid`` that authenticates under ``key`` (so mcpguard
+    made it). Never raises; the value is decrypted and discarded."""
+    m = ENVELOPE_RE.fullmatch(envelope)
+    if m is None or m.group(1) != kid:
+        return False
+    try:
+        blob = base64.urlsafe_b64decode(m.group(2) + "=" * (-len(m.group(2)) % 4))
+        open_sealed(key, blob, _aad(kid))
+    except (ValueError, CryptoError):
+        return False
+    return True
+
+
+__all__ = ["ENVELOPE_RE", "decrypt_envelope", "encrypt", "opens_with"]

@@ -57,6 +57,10 @@ def main(
     from mcpguard.wrap.session import Prepared, Wrapper, run_loop
 
     def prepare() -> Prepared:
+        # pydantic scans every installed distribution's entry points for plugins when it builds its first model
+        # (~5-10 ms), and would run any plugin it finds inside the wrapper; mcpguard uses none. (The switch is
+        # pydantic's own, see pydantic/plugin/_loader.py; an explicit setting in the environment is kept.)
+        os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
         from mcpguard.config import parse_config
         from mcpguard.runtime import build_pipeline
         from mcpguard.toolguard import build_toolguard

@@ -2,12 +2,16 @@
 
 Bare numbers (cards, phones, RRNs, SSNs, IBANs, national ids, AWS account ids) have no literal anchor, which makes
 them the bottleneck of every regex engine. Instead the buffer is translated once (``bytes.translate``, ~1 GB/s) into a
-class alphabet (digit ``0``, separator ``-`` for space/hyphen/dot, letter ``a``/``A``, other `` ``) and scanned with
-one regex that starts with the literal ``00``, so CPython's fast prefix search applies:
+class alphabet (digit ``0``, separator ``-`` for space/hyphen, ``.``, letter ``a``/``A``, ``:`` for ``:``/``/``,
+other `` ``) and scanned with literal-prefixed regexes, so CPython's fast prefix search applies:
 
-- digit runs ``00…`` of at least 7 digits with single separators, not preceded by a letter or digit;
-- IBAN shapes ``AA00…`` (two capitals, two digits, 10–34 more alphanumerics with single separators), found at their
-  check digits and looked back on.
+- digit runs of at least 7 digits with single separators, not preceded by a letter, digit or ``:``. The first digit
+  of every run that may start one (after `` ``, ``-``, ``.``) is marked ``S`` by three ``bytes.replace`` passes, so the
+  regex starts with the literal ``S0`` and is tried once per run, not once per digit (digit-dense logs have ~10^5
+  digit pairs per MB);
+- IBAN shapes ``AA00…`` (two capitals, two digits, 10–34 more alphanumerics with single separators).
+
+Both yield exactly the candidates of the former single pass (``CANDIDATES``, kept as the reference definition).
 
 Each candidate is then classified by digit count and group lengths (``010-1234-5678`` → ``(3, 4, 4)``) and handed to
 the validators of the families that fit; the best-scoring family wins. A run of numbers joined by single spaces is
@@ -49,11 +53,64 @@ CLASS_TABLE = bytes(_CLASSES)
 #: alphanumeric run.
 #: Digit runs right after ``:`` or ``/`` (times, ports, paths), ISO/European dates and dotted quads (IPv4, OIDs) are
 #: dropped in C.
+#: The reference definition: :func:`candidates` yields the same matches faster and is what the scan uses.
 CANDIDATES = re.compile(
     rb"00(?:(?<![0aA]AA00)(?<=AA00)((?:-?[A0]){10,34})"
     rb"|(?<![0aA:]00)(?!(?:00[-.]00[-.]00(?:-00)?|[-.]00[-.]0000|0?\.0{1,3}\.0{1,3}\.0{1,3})(?![0.]|[-.]0))"
     rb"(?:[-.]?0){5,40})"
 )
+
+#: ``CANDIDATES``' digit-run branch on the marked buffer (see :func:`_mark`): ``S`` is a digit that may start a run,
+#: ``0`` one that continues it, and every digit after ``-``/``.`` is ``S``. ``(?=[0S.\-]{5})`` rejects short runs (most
+#: numbers in text) with one simple repeat before the costlier date screen and group repeat.
+_RUN = re.compile(
+    rb"S0(?=[0S.\-]{5})"
+    rb"(?!(?:00[-.]S0[-.]S0(?:-S0)?|[-.]S0[-.]S000|0?\.S0{0,2}\.S0{0,2}\.S0{0,2})(?![0.]|[-.]S))"
+    rb"(?:0|[-.]S){5,40}"
+)
+#: ``CANDIDATES``' IBAN branch, anchored on the two capitals (the match starts two bytes before the check digits).
+_IBAN = re.compile(rb"AA00(?<![0aA]AA00)((?:-?[A0]){10,34})")
+
+
+def _mark(classes: bytes) -> bytes:
+    """``classes`` with each digit that follows `` ``, ``-`` or ``.`` (or starts the buffer) as ``S``."""
+    marked = classes.replace(b" 0", b" S").replace(b"-0", b"-S").replace(b".0", b".S")
+    return b"S" + marked[1:] if marked[:1] == b"0" else marked
+
+
+def candidates(classes: bytes) -> list[tuple[int, int, bool]]:
+    """``(start, end, is_iban)`` of every ``CANDIDATES`` match in ``classes`` (a ``CLASS_TABLE`` translation), in
+    order; an IBAN's start is its check digits, as in ``CANDIDATES``. Same result, ~3x faster on digit-dense text."""
+    if classes.count(b"00") * 8 < len(classes):
+        # Few digit pairs (prose, code): the single reference pass is cheaper than the three marking passes.
+        return [(m.start(), m.end(), m.start(1) >= 0) for m in CANDIDATES.finditer(classes)]
+    return _marked_candidates(classes)
+
+
+def _marked_candidates(classes: bytes) -> list[tuple[int, int, bool]]:
+    """:func:`candidates` through the marked buffer and the two literal-prefixed regexes."""
+    marked = _mark(classes)
+    im = _IBAN.search(classes)
+    if im is None:  # the common case: one pass
+        return [(*m.span(), False) for m in _RUN.finditer(marked)]
+    # Merge the two passes as one leftmost-first scan would: a match starting inside the previous one is skipped.
+    out: list[tuple[int, int, bool]] = []
+    pos = 0
+    rm = _RUN.search(marked)
+    while True:
+        if im is not None and im.start() + 2 < pos:
+            im = _IBAN.search(classes, pos - 2)
+        if rm is not None and rm.start() < pos:
+            rm = _RUN.search(marked, pos)
+        if im is not None and (rm is None or im.start() + 2 < rm.start()):
+            out.append((im.start() + 2, im.end(), True))
+            pos = im.end()
+        elif rm is not None:
+            out.append((rm.start(), rm.end(), False))
+            pos = rm.end()
+        else:
+            return out
+
 
 _SPLIT = re.compile(rb"[ \-.]")
 _PHONE_LEFT = re.compile(rb"(?:\+\d{1,3}[ \-.]?)?(?:\(\d{1,4}\)[ \-.]?)?$")
@@ -197,10 +254,9 @@ def scan_numbers(ctx: ScanContext, stats: dict[str, int] | None = None) -> list[
     count = 0
     buf = ctx.buf
     lower: bytes | None = None
-    for m in CANDIDATES.finditer(classes):
-        s, e = m.span()
+    for s, e, is_iban in candidates(classes):
         count += 1
-        if m.start(1) >= 0:
+        if is_iban:
             _iban(ctx, s - 2, e, out)
             continue
         # A letter right after the run: an id like "12345678abc" or a hash, not PII (17 digits + X handled inside).
@@ -221,4 +277,4 @@ def scan_numbers(ctx: ScanContext, stats: dict[str, int] | None = None) -> list[
     return out
 
 
-__all__ = ["CANDIDATES", "CLASS_TABLE", "scan_numbers"]
+__all__ = ["CANDIDATES", "CLASS_TABLE", "candidates", "scan_numbers"]

@@ -92,3 +92,38 @@ def test_name_must_match_directory(tmp_path: Path):
     (d / "manifest.yaml").write_text("name: demo\ntransport: {type: stdio, command: x}\n")
     with pytest.raises(ConfigError, match="differs from its directory"):
         load_manifest(d / "manifest.yaml")
+
+
+def test_packaged_connectors_are_the_repo_connectors():
+    """The wheel carries ``hub/_connectors`` (in the checkout a symlink to ``<repo>/connectors``), so the lookup
+    finds all six manifests through the package, with or without the repository around it."""
+    from importlib.resources import files
+
+    from hub.upstreams.registry import PACKAGED_DIR, REPO_DIR, bundled_dir
+
+    packaged = Path(str(files("hub") / "_connectors"))
+    assert packaged.is_dir() and packaged.resolve() == REPO_DIR.resolve()
+    assert bundled_dir() == PACKAGED_DIR and set(load_dir(packaged)) == SHIPPED
+    for name in SHIPPED:  # every manifest matches the design card's copy byte for byte
+        assert (packaged / name / "manifest.yaml").read_bytes() == (REPO_DIR / name / "manifest.yaml").read_bytes()
+
+
+def test_packaged_lookup_outside_the_repository(tmp_path, monkeypatch):
+    """An installed wheel: ``hub/_connectors`` is a real directory and no ``<repo>/connectors`` exists; and a
+    stray top-level ``connectors`` directory without the repository's marker is never read."""
+    import shutil
+
+    from hub.upstreams import registry
+
+    site = tmp_path / "site-packages"
+    shutil.copytree(registry.REPO_DIR, site / "hub" / "_connectors")
+    (site / "connectors" / "evil").mkdir(parents=True)
+    monkeypatch.setattr(registry, "PACKAGED_DIR", site / "hub" / "_connectors")
+    monkeypatch.setattr(registry, "REPO_DIR", site / "connectors")
+    assert registry.bundled_dir() == site / "hub" / "_connectors"
+    assert set(load_dir(registry.bundled_dir())) == SHIPPED
+    monkeypatch.setattr(registry, "PACKAGED_DIR", site / "hub" / "missing")
+    assert registry.bundled_dir() == site / "hub" / "missing"  # not the stray directory
+    monkeypatch.setattr(registry, "BUNDLED_DIR", registry.bundled_dir())
+    with pytest.raises(ConfigError, match="bundled connectors are missing"):
+        load_registry(settings(tmp_path, connectors={"enabled": []}))

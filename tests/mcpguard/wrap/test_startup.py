@@ -21,6 +21,8 @@ from mcpguard.wrap.fastpath import run
 code = run(sys.argv[1:])
 os.write(2, ("MODULES " + json.dumps(sorted(m for m in ("typer", "rich", "mcp", "hub") if m in sys.modules))
              + " CODE " + str(code) + "\\n").encode())
+os.write(2, ("LAZY " + json.dumps(sorted(m for m in ("cryptography", "sqlite3") if m in sys.modules))
+             + " PLUGINS " + os.environ.get("PYDANTIC_DISABLE_PLUGINS", "-") + "\\n").encode())
 """
 
 
@@ -38,6 +40,9 @@ def test_a_wrapped_session_never_imports_typer_rich_or_mcp(tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert '"id":1' in out.stdout
     assert "MODULES [] CODE 0" in out.stderr, out.stderr
+    # nothing was sealed (no PII), so AES-GCM was never needed; the memory token store needs no sqlite3; pydantic
+    # did not scan entry points for plugins
+    assert "LAZY [] PLUGINS __all__" in out.stderr, out.stderr
 
 
 def test_invalid_config_found_after_spawn_stops_the_child_with_status_2(tmp_path):
