@@ -81,8 +81,8 @@ def _mark(classes: bytes) -> bytes:
 def candidates(classes: bytes) -> list[tuple[int, int, bool]]:
     """``(start, end, is_iban)`` of every ``CANDIDATES`` match in ``classes`` (a ``CLASS_TABLE`` translation), in
     order; an IBAN's start is its check digits, as in ``CANDIDATES``. Same result, ~3x faster on digit-dense text."""
-    if classes.count(b"00") * 8 < len(classes):
-        # Few digit pairs (prose, code): the single reference pass is cheaper than the three marking passes.
+    if classes.count(48) * 5 < len(classes):  # 48: "0", i.e. digits (a memchr-speed count)
+        # Few digits (prose, code): the single reference pass is cheaper than the three marking passes.
         return [(m.start(), m.end(), m.start(1) >= 0) for m in CANDIDATES.finditer(classes)]
     return _marked_candidates(classes)
 
