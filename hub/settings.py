@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hub.auth.config import EntraSettings, FacadeSettings
+from mcpguard.config import describe_validation_error
 from mcpguard.errors import ConfigError
 
 #: Environment variable naming a hub config file (an explicit ``--config`` wins).
@@ -264,10 +265,7 @@ def parse_settings(raw: dict[str, Any], *, source: str = "<hub config>") -> HubS
     try:
         return HubSettings.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors(include_input=False)
-        )
-        raise ConfigError(f"invalid hub config {source}: {problems}") from None
+        raise ConfigError(f"invalid hub config {source}: {describe_validation_error(exc)}") from None
 
 
 __all__ = [

@@ -226,10 +226,14 @@ def parse_config(raw: dict, *, source: str = "<config>") -> Config:
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors(include_input=False)
-        )
-        raise ConfigError(f"invalid config {source}: {problems}") from None
+        raise ConfigError(f"invalid config {source}: {describe_validation_error(exc)}") from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """``"key.path: message; …"`` for every error in ``exc``, without the offending input (it may be a secret)."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in exc.errors(include_input=False)
+    )
 
 
 __all__ = [
@@ -245,6 +249,7 @@ __all__ = [
     "TokensConfig",
     "ToolsConfig",
     "WrapConfig",
+    "describe_validation_error",
     "load_config",
     "parse_config",
 ]

@@ -242,33 +242,26 @@ class Wrapper:
         assert self._client_done is not None
         try:
             read = await open_reader(self.client_in)
-            splitter = LineSplitter(self.limits.max_frame_bytes)
-            while True:
-                chunk = await read()
-                if not chunk:
-                    break
-                for item in splitter.feed(chunk):
-                    self.router.client_frame(item)  # type: ignore[union-attr]
-                await self._flush()
-            for item in splitter.finish():
-                self.router.client_frame(item)  # type: ignore[union-attr]
-            await self._flush()
+            await self._pump(read, self.router.client_frame)  # type: ignore[union-attr]
         finally:
             self._client_done.set()
 
     async def _child_pump(self) -> None:
         assert self.child is not None
-        read = self.child.read_stdout
+        await self._pump(self.child.read_stdout, self.router.child_frame)  # type: ignore[union-attr]
+
+    async def _pump(self, read, deliver) -> None:
+        """Split ``read()`` chunks into bounded frames, hand each to ``deliver`` and flush after every chunk."""
         splitter = LineSplitter(self.limits.max_frame_bytes)
         while True:
             chunk = await read()
             if not chunk:
                 break
             for item in splitter.feed(chunk):
-                self.router.child_frame(item)  # type: ignore[union-attr]
+                deliver(item)
             await self._flush()
         for item in splitter.finish():
-            self.router.child_frame(item)  # type: ignore[union-attr]
+            deliver(item)
         await self._flush()
 
     async def _stderr_pump(self) -> None:
