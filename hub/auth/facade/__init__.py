@@ -16,7 +16,8 @@ claude.ai (or any MCP client) talks OAuth to the hub; the hub talks OIDC to Entr
 
 Entra tokens stay sealed in the hub's store; the client's token is never passed upstream.
 Modules: ``metadata``, ``authorize``, ``consent``, ``callback``, ``token``, ``register``, ``revoke`` (one endpoint
-each), ``clients`` and ``cimd`` (who may ask), ``keys`` and ``tokens`` (what is issued), ``store`` (tables).
+each), ``clients`` and ``cimd`` (who may ask), ``keys`` and ``tokens`` (what is issued), ``store`` (tables),
+``migrate`` and ``migrations/`` (Alembic, run at start).
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
 
 
 def parse_entra(raw: EntraSettings | dict[str, Any] | None) -> EntraSettings:
+    """``[auth.entra]`` table (or ready settings) as ``EntraSettings``; raises ``ConfigError`` listing the problems."""
     if isinstance(raw, EntraSettings):
         return raw
     try:
@@ -58,6 +60,8 @@ def parse_entra(raw: EntraSettings | dict[str, Any] | None) -> EntraSettings:
 
 
 def parse_facade(raw: FacadeSettings | dict[str, Any] | None) -> FacadeSettings:
+    """``[auth.facade]`` table (or ready settings) as ``FacadeSettings``; raises ``ConfigError`` listing the
+    problems."""
     if isinstance(raw, FacadeSettings):
         return raw
     try:

@@ -36,10 +36,12 @@ def token_hash(value: str) -> str:
 
 
 class Base(DeclarativeBase):
+    """Declarative base of the facade tables, with deterministic constraint/index names for migrations."""
     metadata = MetaData(naming_convention={"pk": "pk_%(table_name)s", "ix": "ix_%(table_name)s_%(column_0_name)s"})
 
 
 class ClientRow(Base):
+    """A registered (admin) or dynamic (RFC 7591) client; ``redirect_uris`` JSON list, ``secret_hash`` hex SHA-256."""
     __tablename__ = "facade_clients"
     client_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # "registered" (admin) | "dynamic" (RFC 7591)
@@ -53,6 +55,7 @@ class ClientRow(Base):
 
 
 class PendingRow(Base):
+    """An authorization request between ``/authorize`` and the Entra callback; keyed by the hashed transaction id."""
     __tablename__ = "facade_pending"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # hash of the consent transaction id
     client_id: Mapped[str] = mapped_column(String(2048))
@@ -65,6 +68,8 @@ class PendingRow(Base):
 
 
 class CodeRow(Base):
+    """An authorization code (RFC 6749 §4.1.2), by SHA-256; single use, bound to client, redirect URI and PKCE challenge
+    (RFC 7636)."""
     __tablename__ = "facade_codes"
     code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     client_id: Mapped[str] = mapped_column(String(2048))
@@ -78,6 +83,8 @@ class CodeRow(Base):
 
 
 class FamilyRow(Base):
+    """A grant: one user's consent for one client, shared by all access/refresh tokens issued from it; epoch-second
+    times."""
     __tablename__ = "facade_families"
     family_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     client_id: Mapped[str] = mapped_column(String(2048))
@@ -95,6 +102,8 @@ class FamilyRow(Base):
 
 
 class RefreshRow(Base):
+    """A refresh token (by SHA-256) of a family; ``rotated`` once exchanged, so reuse is detectable (rotation, RFC 9700
+    §4.14.2)."""
     __tablename__ = "facade_refresh"
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     family_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -103,6 +112,7 @@ class RefreshRow(Base):
 
 
 class KeyRow(Base):
+    """A facade signing key: public JWK, sealed private PEM; ``retired_at`` (epoch s) once superseded."""
     __tablename__ = "facade_keys"
     kid: Mapped[str] = mapped_column(String(64), primary_key=True)
     alg: Mapped[str] = mapped_column(String(8))
@@ -125,35 +135,42 @@ Index("ix_facade_families_user_client", FamilyRow.user_id, FamilyRow.client_id)
 
 class FacadeStore:
     """Thin transactional access to the ``facade_*`` tables. Calls are short indexed statements; each method is
-    one transaction. ``create_all`` makes the tables on first use (they are independent of the vault's Alembic
-    history). Every method that revokes grants publishes the affected users on :attr:`revocations` after its
+    one transaction. Opening it migrates the tables to head (:func:`hub.auth.facade.migrate.upgrade`: the facade's
+    own Alembic history and version table, independent of the vault's). Every method that revokes grants publishes the affected users on :attr:`revocations` after its
     transaction committed."""
 
     def __init__(self, engine: Engine, revocations: Revocations | None = None) -> None:
         self.engine = engine
         #: Told (after commit) whose grants were revoked, so the app's verified-token cache drops them.
         self.revocations = revocations or Revocations()
-        Base.metadata.create_all(engine)
+        from hub.auth.facade.migrate import upgrade
+
+        upgrade(engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """A transactional ORM session: commits on normal exit, rolls back on error; objects stay usable after."""
         with Session(self.engine, expire_on_commit=False) as s, s.begin():
             yield s
 
     # --- clients --------------------------------------------------------------------------------------------------
     def put_client(self, row: ClientRow) -> None:
+        """Insert or replace a client row."""
         with self.session() as s:
             s.merge(row)
 
     def get_client(self, client_id: str) -> ClientRow | None:
+        """The client row for ``client_id``, or None."""
         with self.session() as s:
             return s.get(ClientRow, client_id)
 
     def list_clients(self) -> list[ClientRow]:
+        """All client rows, oldest first."""
         with self.session() as s:
             return list(s.scalars(select(ClientRow).order_by(ClientRow.created_at)))
 
     def delete_client(self, client_id: str) -> bool:
+        """Delete a client and revoke its live grant families (announcing the users); False if unknown."""
         with self.session() as s:
             row = s.get(ClientRow, client_id)
             if row is None:
@@ -168,6 +185,7 @@ class FacadeStore:
 
     # --- pending authorizations -----------------------------------------------------------------------------------
     def put_pending(self, row: PendingRow) -> None:
+        """Store a new pending authorization request."""
         with self.session() as s:
             s.add(row)
 
@@ -185,6 +203,8 @@ class FacadeStore:
             return s.get(PendingRow, txn_hash)
 
     def set_entra_leg(self, txn_hash: str, state_hash: str, sealed_flow: bytes, expires_at: float) -> None:
+        """Move a pending request to stage ``entra``: store the hashed Entra ``state``, the sealed MSAL flow and the new
+        expiry (epoch s)."""
         with self.session() as s:
             s.execute(update(PendingRow).where(PendingRow.id == txn_hash)
                       .values(stage="entra", entra_state=state_hash, entra_flow=sealed_flow, expires_at=expires_at))
@@ -200,6 +220,8 @@ class FacadeStore:
             return row if res.rowcount == 1 else None
 
     def purge(self, now: float) -> None:
+        """Delete pending requests and codes expired over 1 h before ``now``, and families (with refresh tokens) expired
+        over 24 h before."""
         with self.session() as s:
             s.query(PendingRow).filter(PendingRow.expires_at < now - 3600).delete()
             s.query(CodeRow).filter(CodeRow.expires_at < now - 3600).delete()
@@ -209,6 +231,7 @@ class FacadeStore:
 
     # --- codes ----------------------------------------------------------------------------------------------------
     def put_code(self, row: CodeRow) -> None:
+        """Store a new authorization code row."""
         with self.session() as s:
             s.add(row)
 
@@ -222,18 +245,22 @@ class FacadeStore:
 
     # --- families and refresh tokens ------------------------------------------------------------------------------
     def put_family(self, row: FamilyRow) -> None:
+        """Store a new grant family."""
         with self.session() as s:
             s.add(row)
 
     def get_family(self, family_id: str) -> FamilyRow | None:
+        """The grant family ``family_id``, or None."""
         with self.session() as s:
             return s.get(FamilyRow, family_id)
 
     def set_family_entra(self, family_id: str, sealed: bytes) -> None:
+        """Replace the family's sealed Entra token set."""
         with self.session() as s:
             s.execute(update(FamilyRow).where(FamilyRow.family_id == family_id).values(entra_tokens=sealed))
 
     def set_family_roles(self, family_id: str, roles: str) -> None:
+        """Replace the family's roles (space-separated)."""
         with self.session() as s:
             s.execute(update(FamilyRow).where(FamilyRow.family_id == family_id).values(roles=roles))
 
@@ -247,6 +274,7 @@ class FacadeStore:
         self._announce([user_id] if user_id else [])
 
     def active_families_for(self, user_id: str, now: float) -> list[FamilyRow]:
+        """``user_id``'s unrevoked, unexpired grant families at ``now`` (epoch s), newest first."""
         with self.session() as s:
             return list(s.scalars(select(FamilyRow).where(
                 FamilyRow.user_id == user_id, FamilyRow.revoked.is_(False), FamilyRow.expires_at > now
@@ -266,6 +294,7 @@ class FacadeStore:
             self.revocations.publish(user_id=user_id)
 
     def put_refresh(self, family_id: str, hashed: str, now: float) -> None:
+        """Store a new, unrotated refresh token of ``family_id`` by its hash; ``now`` in epoch s."""
         with self.session() as s:
             s.add(RefreshRow(token_hash=hashed, family_id=family_id, rotated=False, created_at=now))
 
@@ -277,31 +306,38 @@ class FacadeStore:
             return s.get(RefreshRow, hashed), res.rowcount == 1
 
     def refresh_row(self, hashed: str) -> RefreshRow | None:
+        """The refresh token row for a token hash, or None."""
         with self.session() as s:
             return s.get(RefreshRow, hashed)
 
     def family_of_refresh(self, hashed: str) -> str | None:
+        """Family id of the refresh token with this hash, or None."""
         with self.session() as s:
             row = s.get(RefreshRow, hashed)
             return row.family_id if row else None
 
     # --- keys -----------------------------------------------------------------------------------------------------
     def keys(self) -> list[KeyRow]:
+        """All signing key rows, oldest first (retired ones included)."""
         with self.session() as s:
             return list(s.scalars(select(KeyRow).order_by(KeyRow.created_at)))
 
     def put_key(self, row: KeyRow) -> None:
+        """Store a new signing key row."""
         with self.session() as s:
             s.add(row)
 
     def retire_key(self, kid: str, now: float) -> None:
+        """Mark key ``kid`` retired at ``now`` (epoch s)."""
         with self.session() as s:
             s.execute(update(KeyRow).where(KeyRow.kid == kid).values(retired_at=now))
 
 
 def dumps(value: Any) -> str:
+    """Canonical compact JSON (sorted keys, no spaces)."""
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
 def now() -> float:
+    """Current time in epoch seconds (float)."""
     return time.time()

@@ -12,11 +12,17 @@ from hub.vault.models import Base
 config = context.config
 
 
+def include_name(name, type_, parent_names) -> bool:  # type: ignore[no-untyped-def]
+    """Autogenerate leaves the facade's tables (``facade_*``, its own Alembic history) alone."""
+    return type_ != "table" or not (name or "").startswith("facade_")
+
+
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
         version_table=VERSION_TABLE,
+        include_name=include_name,
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():
