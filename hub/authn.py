@@ -47,6 +47,7 @@ class Admission:
         return principal
 
     async def on_user_deleted(self, user_id: str) -> None:
+        """Offboarding hook: forget the user's cached admission."""
         self._ok.pop(user_id, None)
 
 
@@ -63,11 +64,13 @@ class TokenCache:
 
     @staticmethod
     def key(token: str) -> bytes:
+        """Cache key of ``token``: its SHA-256 digest (32 bytes), so raw tokens are not held."""
         import hashlib
 
         return hashlib.sha256(token.encode()).digest()
 
     def get(self, token: str) -> Principal | None:
+        """Cached principal for ``token``, or None if absent or expired (expired entries are dropped)."""
         hit = self._d.get(self.key(token))
         if hit is None:
             return None
@@ -77,6 +80,8 @@ class TokenCache:
         return hit[0]
 
     def put(self, token: str, principal: Principal) -> None:
+        """Cache ``principal`` for ``token`` until ``ttl`` s or the token's ``expires_at``, whichever is first; cleared
+        when full."""
         until = self.clock() + self.ttl
         if principal.expires_at is not None:
             until = min(until, principal.expires_at)
@@ -95,6 +100,7 @@ class TokenCache:
         return len(doomed)
 
     async def on_user_deleted(self, user_id: str) -> None:
+        """Offboarding hook: invalidate the user's cached tokens."""
         self.invalidate(user_id=user_id)
 
 
@@ -119,6 +125,7 @@ class Grants:
         return granted
 
     async def on_user_deleted(self, user_id: str) -> None:
+        """Offboarding hook: drop the user's cached grants."""
         for k in [k for k in self._d if k[0] == user_id]:
             self._d.pop(k, None)
 

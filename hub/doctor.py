@@ -32,6 +32,7 @@ PROBE_BODY = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
 
 @dataclass
 class Check:
+    """One doctor check: ``name``, ``status`` (``OK`` | ``WARN`` | ``FAIL``) and a one-line ``detail``."""
     name: str
     status: str  # OK | WARN | FAIL
     detail: str
@@ -39,17 +40,21 @@ class Check:
 
 @dataclass
 class Report:
+    """All checks run against the hub at ``url``."""
     url: str
     checks: list[Check] = field(default_factory=list)
 
     def add(self, name: str, ok: bool | None, detail: str) -> None:
+        """Record a check: ``ok`` True -> OK, None -> WARN, False -> FAIL."""
         self.checks.append(Check(name, "OK" if ok else ("WARN" if ok is None else "FAIL"), detail))
 
     @property
     def failed(self) -> bool:
+        """True if any check FAILed."""
         return any(c.status == "FAIL" for c in self.checks)
 
     def render(self) -> str:
+        """Human-readable report: one line per check and a PASSED/FAILED summary line."""
         lines = [f"mcpguard hub doctor {self.url}"]
         lines += [f"  {c.status:<4} {c.name}: {c.detail}" for c in self.checks]
         n_fail = sum(c.status == "FAIL" for c in self.checks)
@@ -58,6 +63,7 @@ class Report:
         return "\n".join(lines)
 
     def as_json(self) -> str:
+        """The report as indented JSON: ``{"url", "ok", "checks": [{"name", "status", "detail"}]}``."""
         return json.dumps({"url": self.url, "ok": not self.failed,
                            "checks": [c.__dict__ for c in self.checks]}, indent=2)
 

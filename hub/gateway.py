@@ -67,7 +67,9 @@ LISTS = {
 class Pipeline(Protocol):
     """What the hub needs of :class:`mcpguard.pipeline.Pipeline` (sync or async ``protect``)."""
 
-    def protect(self, message: dict[str, Any], context: Context) -> Outcome | Any: ...
+    def protect(self, message: dict[str, Any], context: Context) -> Outcome | Any:
+        """Inspect/transform one JSON-RPC ``message`` in ``context``; returns an ``Outcome`` (or an awaitable of
+        one)."""
 
 
 #: Upstream notification → the method of the notification relayed downstream.
@@ -158,6 +160,8 @@ class Gateway:
 
     # -- server --------------------------------------------------------------------------------------------------
     def server(self) -> Server[Any]:
+        """The MCP low-level ``Server`` with the hub's handlers; advertises ``listChanged`` for tools, resources and
+        prompts."""
         gw = self
 
         class _HubServer(Server[Any]):
@@ -190,6 +194,11 @@ class Gateway:
         self, message: dict[str, Any], *, direction: Direction, method: str, connector: str, principal: Principal,
         tool: str | None = None, request_id: Any = None,
     ) -> Outcome:
+        """Run ``message`` through the pipeline for ``connector``/``principal`` and count the decisions.
+
+        Fails closed: an ``MCPGuardError`` becomes a ``reject`` outcome carrying its JSON-RPC error (code, message,
+        reason).
+        """
         try:
             out = self.pipeline.protect(
                 message,
@@ -249,6 +258,7 @@ class Gateway:
         return out
 
     async def granted(self, principal: Principal, connector: str) -> bool:
+        """True if ``principal`` may use ``connector`` (always True without an access policy)."""
         return self.access is None or connector in await self.access(principal)
 
     async def _fetch_all(self, inst: Instance, method: str) -> list[dict[str, Any]]:
@@ -392,6 +402,11 @@ class Gateway:
 
     # -- tools/call ----------------------------------------------------------------------------------------------
     async def call_tool(self, ctx: Any, params: types.CallToolRequestParams) -> Any:
+        """``tools/call`` (MCP spec, Server Features / Tools): route ``connector__tool`` to its upstream through the
+        pipeline.
+
+        Raises ``MCPError`` ``INVALID_PARAMS`` for an unknown tool; records call count and latency (s) metrics.
+        """
         principal = principal_of(ctx)
         self._remember(ctx, principal)
         started = time.perf_counter()
@@ -431,6 +446,14 @@ class Gateway:
         async def progress(value: float, total: float | None, message: str | None) -> None:
             if message:
                 message = redact(message, secrets)[0]
+                # The upstream's progress text is server→client content: it goes through the pipeline like a result
+                # (vault-secret redaction alone would let any other secret or PII through). Refused → no text.
+                note = await self.protect(
+                    {"jsonrpc": "2.0", "method": "notifications/progress", "params": {"message": message}},
+                    direction=Direction.SERVER_TO_CLIENT, method="notifications/progress", connector=name,
+                    principal=principal, tool=tool)
+                protected = (note.message or {}).get("params", {}).get("message") if note.kind == "forward" else None
+                message = protected if isinstance(protected, str) else None
             try:
                 await ctx.session.report_progress(value, total, message)
             except Exception:  # noqa: BLE001 - progress is best effort
@@ -508,6 +531,14 @@ class Gateway:
                     if _connection_lost(exc):
                         self.pool.mark_broken(inst)
                     msg = redact(exc.error.message, inst.secrets)[0]
+                    # The upstream's error text is server→client content: scan it (the tools/call path does, via
+                    # the error result); a refused text is replaced, never forwarded.
+                    err = await self.protect(
+                        {"jsonrpc": "2.0", "id": ctx.request_id, "error": {"code": exc.error.code, "message": msg}},
+                        direction=Direction.SERVER_TO_CLIENT, method=method, connector=name, principal=principal,
+                        tool=tool, request_id=ctx.request_id)
+                    safe = ((err.message or {}).get("error") or {}).get("message") if err.kind == "forward" else None
+                    msg = safe if isinstance(safe, str) else "its error message was withheld by policy"
                     raise MCPError(exc.error.code, f"connector {name!r}: {msg}") from None
                 except TimeoutError:
                     raise MCPError(INTERNAL_ERROR, f"connector {name!r} did not answer in time") from None
@@ -529,6 +560,8 @@ class Gateway:
         raise MCPError(REFUSED, self._refusal_text(out, "the result"))
 
     async def get_prompt(self, ctx: Any, params: types.GetPromptRequestParams) -> Any:
+        """``prompts/get`` (MCP spec, Server Features / Prompts) routed to the prompt's connector; ``MCPError`` if
+        unknown."""
         principal = principal_of(ctx)
         connector, prompt = self._resolve(principal, params.name, "prompt")
         result = await self._forward(
@@ -539,6 +572,8 @@ class Gateway:
         return types.GetPromptResult.model_validate(result)
 
     async def read_resource(self, ctx: Any, params: types.ReadResourceRequestParams) -> Any:
+        """``resources/read`` (MCP spec, Server Features / Resources): route ``uri`` via listed resources or templates;
+        ``MCPError`` ``INVALID_PARAMS`` if unknown."""
         principal = principal_of(ctx)
         uri = str(params.uri)
         routes = self._resource_routes.get(principal.user_id)

@@ -38,6 +38,7 @@ def allowed_origins(settings: HubSettings) -> list[str]:
 
 
 def matches(value: str, patterns: Sequence[str]) -> bool:
+    """True if ``value`` equals a pattern (case-insensitive); a pattern ending ``:*`` matches any numeric port."""
     v = value.lower()
     for p in patterns:
         p = p.lower()

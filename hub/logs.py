@@ -30,6 +30,8 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per record. ``extra={...}`` keys are added as top-level fields."""
 
     def format(self, record: logging.LogRecord) -> str:
+        """One JSON line: UTC ``ts`` (ms), level, logger, msg, request_id and extras; exceptions as ``exc_type``
+        only."""
         out: dict[str, Any] = {
             "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
             "level": record.levelname,

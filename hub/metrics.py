@@ -55,6 +55,7 @@ class HubMetrics:
         self.ready = Gauge("hub_ready", "1 when the start-up probe passed and the hub accepts traffic.", registry=r)
 
     def render(self) -> tuple[bytes, str]:
+        """Prometheus text exposition of the registry: ``(body, content_type)``."""
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
 

@@ -118,14 +118,16 @@ class CredentialSource(Protocol):
     the caller decides from ``credential.required``). Raises :class:`mcpguard.errors.MCPGuardError` subclasses
     (e.g. ``CryptoError`` on a tampered record) to fail closed; messages never hold the value."""
 
-    async def resolve(self, principal: Principal, connector: str, credential: CredentialSpec) -> str | None: ...
+    async def resolve(self, principal: Principal, connector: str, credential: CredentialSpec) -> str | None:
+        """The user's value for ``credential`` of ``connector``, or None if they have none."""
 
 
 @runtime_checkable
 class OffboardingHooks(Protocol):
     """Called by ``DELETE /v1/users/{user}`` after the user's credentials are deleted. Must be idempotent."""
 
-    async def on_user_deleted(self, user_id: str) -> None: ...
+    async def on_user_deleted(self, user_id: str) -> None:
+        """Drop everything held for ``user_id``; idempotent."""
 
 
 @runtime_checkable
@@ -135,7 +137,8 @@ class ReadinessProbe(Protocol):
 
     name: str
 
-    async def check(self) -> None: ...
+    async def check(self) -> None:
+        """Return if ready; raise (any exception, secret-free message) if not."""
 
 
 #: ``await authenticate(request)`` → verified principal, or raises :class:`hub.auth.base.AuthError`.

@@ -128,10 +128,12 @@ class StorageSettings(_Model):
 
     @property
     def data_path(self) -> Path:
+        """``data_dir`` with ``~`` expanded."""
         return Path(self.data_dir).expanduser()
 
     @property
     def url(self) -> str:
+        """SQLAlchemy database URL: ``database_url`` or ``sqlite:///{data_dir}/hub.sqlite3``."""
         return self.database_url or f"sqlite:///{self.data_path / 'hub.sqlite3'}"
 
 
@@ -201,6 +203,7 @@ class AuditSettings(_Model):
 
 
 class LogSettings(_Model):
+    """``[log]``: minimum level of the hub's JSON logs."""
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
@@ -235,6 +238,8 @@ class HubSettings(_Model):
 
     @property
     def audit_path(self) -> Path | None:
+        """Audit log file: ``audit.path`` (``~`` expanded), ``{data_dir}/audit.jsonl`` if unset, None if set to
+        ``""``."""
         if self.audit.path == "":
             return None
         return Path(self.audit.path).expanduser() if self.audit.path else self.storage.data_path / "audit.jsonl"

@@ -25,6 +25,7 @@ from hub.vault.models import GrantRow, UserRow
 
 @dataclass(frozen=True, slots=True)
 class UserRecord:
+    """A hub user: ids, ``status`` (e.g. ``active`` | ``offboarded``) and aware UTC timestamps."""
     user_id: str
     tenant: str
     email: str | None
@@ -45,11 +46,13 @@ class UserDirectory:
         self.clock = clock
 
     def get(self, user_id: str) -> UserRecord | None:
+        """The user's record, or None if never seen."""
         with self.sessions() as s:
             row = s.get(UserRow, user_id)
             return None if row is None else _record(row)
 
     def is_offboarded(self, user_id: str) -> bool:
+        """True if the user exists and is offboarded."""
         rec = self.get(user_id)
         return rec is not None and rec.status == "offboarded"
 
@@ -116,6 +119,7 @@ class UserDirectory:
             pass
 
     def revoke(self, connector: str, *, user: str | None = None, role: str | None = None) -> bool:
+        """Remove the grant of ``connector`` to ``user`` or ``role`` (exactly one); False if there was none."""
         kind, subject = self._subject(user, role)
         with self.sessions.begin() as s:
             done = s.execute(delete(GrantRow).where(GrantRow.connector == connector, GrantRow.subject_kind == kind,

@@ -6,7 +6,9 @@
 1. *Tool guard hook* (optional, see :class:`ToolGuardHook`): may rewrite the message (e.g. neutralize control
    characters) or short-circuit with its own outcome (e.g. a call to a tool whose definition drifted).
 2. *Leaves*: every string value and object key of every member except ``jsonrpc``/``id``/``method``; bare numbers too
-   for server→client frames when ``detection.scan_numbers``.
+   for server→client frames when ``detection.scan_numbers``. A request's string ``id`` and a request's or
+   notification's ``method`` are scanned too (after token restore), never rewritten: a finding there that is not
+   ``allow`` blocks the frame.
 3. *Token restore* (client→server): tokens this pipeline issued for the same ``(user, server)`` are replaced by their
    values; their spans are remembered so policy does not block or redact the restored values themselves. Unknown,
    foreign and expired tokens stay as they are and are counted in the audit record.
@@ -143,13 +145,18 @@ class Pipeline:
         if c2s and self.tokenizer is not None:
             leaves = self._restore(leaves, ctx, restored_spans, token_events, changed)
 
+        # The sender of a request or notification chooses its ``id`` and ``method``; they are routed verbatim and
+        # cannot be rewritten, so they are scanned (after token restore, so a token there stays as it is) and any
+        # finding that is not allowed refuses the frame: otherwise they are an unscanned channel for a secret.
+        leaves = leaves + _envelope_leaves(message)
         findings = self.engine.scan_leaves(leaves) if leaves else []
         if findings:
             findings = self._drop_marked(findings, {(leaf.path, leaf.kind): leaf.text for leaf in leaves}, ctx)
         decisions = decide(findings, ctx, self.config, restored=restored_spans)
         enforce = self.config.mode == "enforce"
 
-        blocks = [d for d in decisions if d.action is Action.BLOCK] if enforce else []
+        blocks = [d for d in decisions if d.action is Action.BLOCK
+                  or (d.action is not Action.ALLOW and d.finding.path in _ENVELOPE_PATHS)] if enforce else []
         if blocks:
             outcome = self._refuse(message, ctx, method, blocks, decisions)
         else:
@@ -297,7 +304,9 @@ class Pipeline:
         applied = [d for d in decisions if not is_report_only(d)]
         fields: dict[str, Any] = {
             "direction": ctx.direction.value,
-            "method": method if method is None or _METHOD_RE.fullmatch(method) else "(non-standard)",
+            # A method the detector flagged is not written down (the regex alone lets "notifications/AKIA…" pass).
+            "method": method if method is None or (_METHOD_RE.fullmatch(method) and not any(
+                d.finding.path == "/method" for d in decisions)) else "(non-standard)",
             "server": ctx.server,
             "user": ctx.user,
             "mode": self.config.mode,
@@ -311,8 +320,10 @@ class Pipeline:
             params = message.get("params")
             if isinstance(params, dict) and isinstance(params.get("name"), str):
                 tool = params["name"]
-        # A tool name the detector flagged is not written down.
-        if tool is not None and not any(d.finding.path == "/params/name" for d in decisions):
+        # A tool name the detector flagged is not written down. A response's record takes the name from the
+        # request (ctx.tool), whose findings are not in this frame's decisions, so the name is scanned itself.
+        if tool is not None and not any(d.finding.path == "/params/name" for d in decisions) \
+                and not self.engine.scan_text(tool, path="/params/name"):
             fields["tool"] = tool
         if decisions:
             items = []
@@ -353,6 +364,22 @@ class Pipeline:
                 raise
             log.warning("audit event not written (audit.fail_closed is false): %s", self.audit.path)
             return None
+
+
+_ENVELOPE_PATHS = frozenset({"/id", "/method"})
+
+
+def _envelope_leaves(message: Mapping[str, Any]) -> list[Leaf]:
+    """Leaves for a request's string ``id`` and a request's or notification's ``method`` (a response's ``id`` is
+    the peer's own, echoed back, and is not scanned)."""
+    out: list[Leaf] = []
+    method = message.get("method")
+    if isinstance(method, str):
+        out.append(Leaf("/method", "value", method))
+        rid = message.get("id")
+        if isinstance(rid, str):
+            out.append(Leaf("/id", "value", rid))
+    return out
 
 
 def _reason_of(outcome: Outcome) -> str:

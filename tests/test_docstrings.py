@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("mcpguard", "hub")
 # Alembic revision files are generated; their shape is Alembic's, not ours.
-SKIP_DIRS = ("hub/vault/migrations/versions/",)
+SKIP_DIRS = ("hub/vault/migrations/versions/", "hub/auth/facade/migrations/versions/")
 
 # Undocumented items in areas other engineers are editing right now (mcpguard/wrap, toolguard, detect,
 # config.py, cli.py).  Tolerated for now; the test fails once an entry is documented or gone, so this set

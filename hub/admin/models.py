@@ -62,6 +62,7 @@ class ConnectorCredential(_Out):
 
 
 class ConnectorOut(_Out):
+    """One installed connector as the admin API lists it: manifest name, version, transport and credential slots."""
     name: str
     version: str
     description: str = ""
@@ -88,11 +89,13 @@ class OffboardResult(_Out):
 
 
 class ErrorContext(_Out):
+    """Correlation for an error body: the request id and a stable machine-readable ``reason``."""
     request_id: str
     reason: str
 
 
 class ErrorDetail(_Out):
+    """Error body of every admin API failure: coarse ``code``, human ``message`` and its ``context``."""
     code: str = Field(description="Stable, coarse: MISSING_TOKEN, INVALID_TOKEN, USER_NOT_PROVISIONED, UNAUTHORIZED, "
                       "BAD_REQUEST, NOT_FOUND, CONFLICT, NOT_READY, INTERNAL.")
     message: str

@@ -67,6 +67,7 @@ class ApiError(Exception):
         self.status, self.code, self.reason, self.context = status, code, reason, context
 
     def response(self) -> Response:
+        """This error as a JSON error response (status, code, message, reason and context fields)."""
         return error_response(self.status, self.code, str(self), self.reason, **self.context)
 
 
@@ -115,6 +116,7 @@ class AdminApi:
     # -- plumbing ---------------------------------------------------------------------------------------------------
 
     def connectors(self) -> Mapping[str, Any]:
+        """Installed connectors, name -> registry entry; resolved on each call when given as a callable."""
         c = self._connectors
         return c() if callable(c) else c
 
@@ -241,32 +243,39 @@ class AdminApi:
         return Response(status_code=204, headers={"cache-control": "no-store"})
 
     async def me_list(self, request: Request) -> Response:
+        """GET own credentials (role ``viewer``): names and metadata, never secret values; audited."""
         p = await self._principal(request, "viewer", "me.credentials.list")
         return await self._list(p, p.user_id, "admin.credential.list")
 
     async def me_put(self, request: Request) -> Response:
+        """PUT one of the caller's own credentials into the vault (role ``user``); audited."""
         p = await self._principal(request, "user", "me.credential.put")
         return await self._put(request, p, p.user_id, "admin.credential.put")
 
     async def me_delete(self, request: Request) -> Response:
+        """DELETE one of the caller's own credentials (role ``user``); audited."""
         p = await self._principal(request, "user", "me.credential.delete")
         return await self._delete(request, p, p.user_id, "admin.credential.delete")
 
     async def user_list(self, request: Request) -> Response:
+        """GET another user's credentials (role ``admin``); audited."""
         p = await self._principal(request, "admin", "user.credentials.list")
         return await self._list(p, await self._target(request, p), "admin.credential.list")
 
     async def user_put(self, request: Request) -> Response:
+        """PUT a credential for another user (role ``admin``); audited."""
         p = await self._principal(request, "admin", "user.credential.put")
         return await self._put(request, p, await self._target(request, p), "admin.credential.put")
 
     async def user_delete(self, request: Request) -> Response:
+        """DELETE another user's credential (role ``admin``); audited."""
         p = await self._principal(request, "admin", "user.credential.delete")
         return await self._delete(request, p, await self._target(request, p), "admin.credential.delete")
 
     # -- connectors and users ---------------------------------------------------------------------------------------
 
     async def connectors_list(self, request: Request) -> Response:
+        """GET the installed connectors and their credential slots (role ``admin``) as a ``ConnectorList``."""
         p = await self._principal(request, "admin", "connectors.list")
         await self._audit("admin.connectors.list", p)
         out = []
@@ -281,6 +290,11 @@ class AdminApi:
         return _json(ConnectorList(connectors=out))
 
     async def user_offboard(self, request: Request) -> Response:
+        """Offboard a user (role ``admin``): mark them offboarded, delete their vault records, run
+        every ``on_user_deleted`` hook (a failing hook is reported, the rest still run).
+
+        Raises ``ApiError`` 409 ``CONFLICT`` when admins target themselves.
+        """
         p = await self._principal(request, "admin", "user.offboard")
         user = await self._target(request, p)
         if user == p.user_id:

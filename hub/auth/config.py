@@ -63,6 +63,7 @@ class EntraSettings(BaseModel):
         return out
 
     def audiences(self) -> set[str]:
+        """Accepted ``aud`` values: the app's client id and its App ID URI, whichever are set."""
         return {a for a in (self.client_id, self.app_id_uri) if a}
 
     def hub_scope(self) -> str:
@@ -162,4 +163,5 @@ class FacadeSettings(BaseModel):
     rate_limits: FacadeRateLimitSettings = Field(default_factory=FacadeRateLimitSettings)
 
     def resource_url(self, prefix: str = "") -> str:
+        """The protected resource URL (RFC 8707/RFC 9728): ``resource`` if set, else ``{issuer}{prefix}/mcp``."""
         return self.resource or f"{self.issuer.rstrip('/')}{prefix}/mcp"

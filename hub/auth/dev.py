@@ -114,6 +114,7 @@ class DevAuthenticator:
 
     # -- verifying -----------------------------------------------------------------------------------------------
     async def authenticate(self, token: str) -> Principal:
+        """Async form of ``verify``: the principal of a dev token; raises ``InvalidToken``."""
         return self.verify(token)
 
     def verify(self, token: str) -> Principal:

@@ -89,6 +89,7 @@ def decode_verified(token: str, key: Any, *, algorithms: list[str], leeway: int,
 
 
 def peek_audience(token: str) -> set[str]:
+    """The ``aud`` claim of an UNVERIFIED JWT as a set of strings (empty if undecodable); for diagnostics only."""
     try:
         aud = jwt.decode(token, options={"verify_signature": False}).get("aud")
     except jwt.PyJWTError:
@@ -129,6 +130,12 @@ class EntraAuthenticator:
         self._assertions: dict[str, tuple[str, float]] = {}
 
     async def authenticate(self, token: str) -> Principal:
+        """Verify an Entra ID access token (RS256 against the tenant JWKS) and map it to a ``Principal``.
+
+        Raises ``InvalidToken`` (with ``reason``) for empty, malformed, Graph-audience, unknown-kid or badly signed
+        tokens,
+        or when the signing keys are unavailable.
+        """
         if not token:
             raise InvalidToken("empty bearer token", reason="malformed_token")
         header = check_header(token, ("RS256",))
@@ -145,6 +152,11 @@ class EntraAuthenticator:
         return await self.principal_from_claims(claims, token)
 
     async def principal_from_claims(self, claims: dict[str, Any], token: str | None = None) -> Principal:
+        """``Principal`` from already verified claims: checks ``aud``, allowed ``tid``, the
+        tenant's ``iss`` and the user claims. ``token`` is kept for the on-behalf-of exchange.
+
+        Raises ``InvalidToken`` (with ``reason``) when a check fails.
+        """
         aud = claims.get("aud")
         auds = {aud} if isinstance(aud, str) else set(aud) if isinstance(aud, list) else set()
         if auds & GRAPH_AUDIENCES:
@@ -191,6 +203,7 @@ class EntraAuthenticator:
         return entry[0]
 
     def forget(self, user_id: str) -> None:
+        """Drop the cached user assertion of ``user_id`` (e.g. on offboarding); no-op if none."""
         self._assertions.pop(user_id, None)
 
     async def on_user_deleted(self, user_id: str) -> None:

@@ -52,6 +52,7 @@ class PinnedSession(requests.Session):
         self.trust_env = False  # no proxies or netrc from the environment
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        """``requests`` request with the host rewritten via ``host_map``, a default timeout (s) and redirects off."""
         url = rewrite_url(url.decode() if isinstance(url, bytes) else url, self.host_map)
         kwargs.setdefault("timeout", self.timeout)
         kwargs["allow_redirects"] = False

@@ -118,6 +118,9 @@ class JwksCache:
         self._failed_at = None
 
     async def get_key(self, kid: str) -> Any:
+        """Public key for ``kid`` from the cached JWK Set (RFC 7517), refreshing when stale and, rate-limited,
+        on an unknown kid. Raises ``UnknownKid``, or ``JwksUnavailable`` when no keys could be loaded.
+        """
         async with self._lock:
             if not self._fresh() and self._may_fetch():
                 try:

@@ -44,6 +44,10 @@ class OboCredentialSource:
         self._locks: dict[str, anyio.Lock] = {}
 
     async def resolve(self, principal: Principal, connector: str, credential: CredentialSpec) -> str | None:
+        """Access token for ``credential.scopes`` on behalf of ``principal`` (Entra on-behalf-of flow, a jwt-bearer
+        grant per RFC 7523), cached until
+        shortly before expiry; one exchange per user at a time. None when the user has no assertion to exchange.
+        """
         scopes = tuple(sorted(credential.scopes))
         key = (principal.user_id, scopes)
         hit = self._cache.get(key)
@@ -68,6 +72,7 @@ class OboCredentialSource:
             return token
 
     async def on_user_deleted(self, user_id: str) -> None:
+        """Offboarding hook: drop the user's cached tokens and lock."""
         for key in [k for k in self._cache if k[0] == user_id]:
             del self._cache[key]
         self._locks.pop(user_id, None)

@@ -109,6 +109,7 @@ class ToolFilter(_Model):
     deny: list[str] = Field(default_factory=list)
 
     def permits(self, tool: str) -> bool:
+        """True if ``tool`` matches an ``allow`` glob and no ``deny`` glob (fnmatch, case-sensitive; deny wins)."""
         if any(fnmatch.fnmatchcase(tool, p) for p in self.deny):
             return False
         return any(fnmatch.fnmatchcase(tool, p) for p in self.allow)
@@ -189,6 +190,7 @@ class Manifest(_Model):
 
     @property
     def needs_credentials(self) -> bool:
+        """True if any declared credential is required."""
         return any(c.required for c in self.credentials)
 
 

@@ -85,6 +85,7 @@ class Instance:
 
     @property
     def key(self) -> tuple[str, str]:
+        """Pool key ``(owner, connector name)``; owner is a user id or ``*`` for shared instances."""
         return (self.owner, self.connector.name)
 
 
@@ -124,6 +125,7 @@ class UpstreamPool:
     # -- lifecycle -----------------------------------------------------------------------------------------------
     @asynccontextmanager
     async def running(self) -> AsyncIterator[UpstreamPool]:
+        """Async context: runs the idle reaper; on exit stops every instance and the reaper."""
         async with anyio.create_task_group() as tg:
             self._tg = tg
             tg.start_soon(self._reaper)
@@ -153,6 +155,7 @@ class UpstreamPool:
                 await inst.done.wait()
 
     def instances(self, owner: str | None = None) -> list[Instance]:
+        """Running instances, all or only ``owner``'s."""
         return [i for i in self._instances.values() if owner is None or i.owner == owner]
 
     # -- credentials ---------------------------------------------------------------------------------------------
@@ -173,6 +176,7 @@ class UpstreamPool:
         return out
 
     async def has_required_credentials(self, principal: Principal, connector: Connector) -> bool:
+        """True if every required credential of ``connector`` resolves for ``principal``."""
         try:
             await self._credentials(principal, connector)
         except CredentialMissing:
@@ -181,6 +185,7 @@ class UpstreamPool:
 
     # -- acquiring -----------------------------------------------------------------------------------------------
     def owner_for(self, principal: Principal, connector: Connector) -> str:
+        """Instance owner for this call: the user id for per-user connectors, else ``*`` (shared)."""
         return principal.user_id if connector.manifest.per_user else SHARED
 
     @asynccontextmanager

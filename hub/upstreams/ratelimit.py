@@ -25,6 +25,7 @@ class RateLimits:
                 self._items[name] = items
 
     def allow(self, user_id: str, connector: str) -> bool:
+        """Count a call of ``user_id`` to ``connector``; False (nothing counted) if any window's budget is spent."""
         items = self._items.get(connector)
         if not items:
             return True

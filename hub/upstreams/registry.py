@@ -52,6 +52,7 @@ class Connector:
 
     @property
     def name(self) -> str:
+        """The manifest's connector name."""
         return self.manifest.name
 
 

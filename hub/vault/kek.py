@@ -92,12 +92,14 @@ class FileKEKProvider:
         self._lock = threading.Lock()
 
     def versions(self) -> list[int]:
+        """KEK versions present as ``kek-v{N}.key`` files, ascending; [] if the directory is missing."""
         if not self.directory.is_dir():
             return []
         found = (_FILE_NAME.match(p.name) for p in self.directory.iterdir())
         return sorted(int(m.group(1)) for m in found if m)
 
     def create_version(self) -> int:
+        """Create ``kek-v{N+1}.key`` (32 random bytes, ``0600``) and return N+1."""
         with self._lock:
             version = max(self.versions(), default=0) + 1
             self._cache[version] = self._make.get(f"kek-v{version}")
@@ -111,15 +113,19 @@ class FileKEKProvider:
         return key
 
     def wrap(self, version: int, dek: bytes, aad: bytes) -> bytes:
+        """Seal ``dek`` under KEK ``version`` with ``aad`` (AES-256-GCM, ``mcpguard.crypto.seal``)."""
         return seal(self._key(version), dek, aad)
 
     def unwrap(self, version: int, wrapped: bytes, aad: bytes) -> bytes:
+        """Inverse of ``wrap``; raises ``CryptoError`` on a wrong key, tampering or other ``aad``."""
         return open_sealed(self._key(version), wrapped, aad)
 
     def check_value(self, version: int) -> str:
+        """Key commitment of KEK ``version``: 32 hex chars of HMAC-SHA256 over a fixed label."""
         return _check_value(self._key(version))
 
     def retire(self, version: int) -> None:
+        """Overwrite (best effort) and delete the key file of ``version``."""
         path = self.directory / f"kek-v{int(version)}.key"
         with self._lock:
             self._cache.pop(version, None)
@@ -149,10 +155,12 @@ class EnvKEKProvider:
         self._retired: set[int] = set()
 
     def versions(self) -> list[int]:
+        """KEK versions set as ``{prefix}V{N}`` variables and not retired, ascending."""
         found = (self._pattern.match(k) for k in self.environ)
         return sorted(v for v in (int(m.group(1)) for m in found if m) if v not in self._retired)
 
     def create_version(self) -> int:
+        """Always raises ``KeyUnavailable``: the operator must set ``{prefix}V{N+1}`` and restart."""
         want = max(self.versions(), default=0) + 1
         raise KeyUnavailable(
             f"the env KEK provider cannot create keys: set {self.prefix}V{want} to base64 of 32 random bytes "
@@ -165,15 +173,19 @@ class EnvKEKProvider:
         return self._keys.get(f"v{int(version)}")
 
     def wrap(self, version: int, dek: bytes, aad: bytes) -> bytes:
+        """Seal ``dek`` under KEK ``version`` with ``aad`` (AES-256-GCM, ``mcpguard.crypto.seal``)."""
         return seal(self._key(version), dek, aad)
 
     def unwrap(self, version: int, wrapped: bytes, aad: bytes) -> bytes:
+        """Inverse of ``wrap``; raises ``CryptoError`` on a wrong key, tampering or other ``aad``."""
         return open_sealed(self._key(version), wrapped, aad)
 
     def check_value(self, version: int) -> str:
+        """Key commitment of KEK ``version``: 32 hex chars of HMAC-SHA256 over a fixed label."""
         return _check_value(self._key(version))
 
     def retire(self, version: int) -> None:
+        """Stop using ``version`` in this process (the variable itself is the operator's to remove)."""
         self._retired.add(version)
 
 

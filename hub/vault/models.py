@@ -45,6 +45,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        """Aware datetime -> UTC (naive on SQLite); raises ``ValueError`` for a naive datetime."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -53,12 +54,14 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if getattr(dialect, "name", "") == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        """Stored value -> aware UTC datetime."""
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
+    """Declarative base of the vault tables, with deterministic constraint names for migrations."""
     metadata = MetaData(naming_convention=NAMING)
 
 

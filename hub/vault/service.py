@@ -43,25 +43,31 @@ class VaultService:
 
     # ReadinessProbe
     async def check(self) -> None:
+        """Readiness: raise if the vault store is unusable."""
         await _run(self.store.check)
 
     # OffboardingHooks (idempotent: the admin route already deleted the rows)
     async def on_user_deleted(self, user_id: str) -> None:
+        """Offboarding hook: delete all of ``user_id``'s credentials in every tenant."""
         await _run(self.store.delete_user, user_id)
 
     # The admin API's operations
     async def put(self, tenant: str, user_id: str, connector: str, name: str, value: str,
                   expires_at: datetime | None) -> tuple[CredentialMeta, bool]:
+        """``Vault.put`` in a worker thread: ``(metadata, created)``; ``ValueError``/``CryptoError`` as there."""
         return await _run(self.store.put, tenant=tenant, user_id=user_id, connector=connector, name=name,
                           value=value, expires_at=expires_at)
 
     async def list(self, tenant: str, user_id: str) -> list[CredentialMeta]:
+        """Metadata (never values) of the user's credentials, in a worker thread."""
         return await _run(self.store.list, tenant=tenant, user_id=user_id)
 
     async def delete(self, tenant: str, user_id: str, connector: str, name: str) -> bool:
+        """Delete one credential; False if absent. Runs in a worker thread."""
         return await _run(self.store.delete, tenant=tenant, user_id=user_id, connector=connector, name=name)
 
     async def delete_user(self, tenant: str, user_id: str) -> int:
+        """Delete all of the user's credentials in ``tenant``; the number deleted."""
         return await _run(self.store.delete_user, user_id, tenant=tenant)
 
 

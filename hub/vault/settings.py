@@ -46,6 +46,7 @@ class VaultSettings(BaseModel):
 
     @property
     def fingerprint_source(self) -> Literal["file", "env"]:
+        """Where the fingerprint key lives: ``fingerprint_key``, or when ``auto`` the KEK provider's kind."""
         if self.fingerprint_key != "auto":
             return self.fingerprint_key
         return "file" if self.kek_provider == "file" else "env"

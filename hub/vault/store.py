@@ -63,11 +63,13 @@ class CredentialMeta:
     kek_version: int
 
     def expired(self, now: datetime) -> bool:
+        """True if the credential has an expiry at or before ``now`` (aware datetime)."""
         return self.expires_at is not None and self.expires_at <= now
 
 
 @dataclass(frozen=True, slots=True)
 class KekStatus:
+    """One KEK version for ``status``: provider, state, encryptions done, records using it, availability."""
     version: int
     provider: str
     state: str
@@ -272,6 +274,7 @@ class Vault:
             return [self._meta(r) for r in rows]
 
     def get_meta(self, *, tenant: str, user_id: str, connector: str, name: str) -> CredentialMeta | None:
+        """Metadata of one credential (never its value), or None if absent."""
         with self.sessions() as s:
             row = self._find(s, tenant, user_id, connector, name)
             return None if row is None else self._meta(row)

@@ -98,8 +98,19 @@ class ToolGuard:
     def _state(self, ident: ServerIdentity) -> _State:
         return self._states.setdefault(ident.key, _State())
 
+    def _audit_name(self, name: str) -> str:
+        """``name`` for an audit record: names come from the server and the guard runs before detection, so a name
+        the detector flags is written as ``[REDACTED:<types>]`` (audit records never hold values)."""
+        found = self.scan_text(name) if self.scan_text is not None and name else []
+        return "[REDACTED:" + ",".join(sorted({f.type for f in found})) + "]" if found else name
+
     def _record(self, ident: ServerIdentity, event: str, **fields: Any) -> None:
         if self.audit is not None:
+            for key in ("tool", "name"):
+                if isinstance(fields.get(key), str):
+                    fields[key] = self._audit_name(fields[key])
+            if isinstance(fields.get("tools"), list):
+                fields["tools"] = sorted(self._audit_name(n) if isinstance(n, str) else n for n in fields["tools"])
             self.audit("toolguard", {"event": event, "server": ident.name, "server_key": ident.key, **fields})
 
     def _selector(self, ident: ServerIdentity) -> str:
@@ -354,7 +365,8 @@ class ToolGuard:
     def _refuse(self, ident: ServerIdentity, name: str, reason: str, text: str, extra: dict[str, Any]) -> Outcome:
         error = {"code": DRIFT_CODE, "message": text,
                  "data": {"reason": reason, "tool": _safe_name(name), "server": ident.key, **extra}}
-        audit = {"event": "call_blocked", "reason": reason, "tool": _safe_name(name), "server_key": ident.key}
+        audit = {"event": "call_blocked", "reason": reason, "tool": self._audit_name(_safe_name(name)),
+                 "server_key": ident.key}
         if "fields" in extra:
             audit["fields"] = extra["fields"]
         return Outcome(kind="reject", message=None, error=error, audit=audit)

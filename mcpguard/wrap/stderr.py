@@ -28,6 +28,10 @@ def sanitize(text: str) -> str:
     return _CONTROLS.sub(_escape, text)
 
 
+#: Where a long line without spaces may be cut (besides a space): JSON, log and query-string separators.
+_DELIMITERS = (b",", b'"', b"'", b";", b"&", b"\t", b"{", b"}", b"[", b"]", b"(", b")", b"<", b">", b"|")
+
+
 class LineCutter:
     """Split stderr bytes into lines on ``\\n``, emitting any run longer than ``max_bytes`` as its own piece (so a
     never-ending line is still scanned and written, with bounded memory). Long runs are cut after a space when the
@@ -51,11 +55,15 @@ class LineCutter:
                 out.append(bytes(buf[start:nl]))
                 start = nl + 1
             elif n - start > self.max_bytes:
-                # Cut after the last space of the window's second half, so a token is rarely split in two.
+                # Cut after the last space (else the last delimiter, for minified JSON and query strings) of the
+                # window's second half, so a token is rarely split in two: neither half of a split one is detected.
                 end = start + self.max_bytes
-                space = buf.rfind(b" ", start + self.max_bytes // 2, end)
-                if space >= 0:
-                    end = space + 1
+                lo = start + self.max_bytes // 2
+                cut = buf.rfind(b" ", lo, end)
+                if cut < 0:
+                    cut = max(buf.rfind(d, lo, end) for d in _DELIMITERS)
+                if cut >= 0:
+                    end = cut + 1
                 out.append(bytes(buf[start:end]))
                 start = end
             else:

@@ -77,3 +77,84 @@ async def test_pipeline_failure_fails_closed_with_a_readable_refusal():
                            principal=ALICE)
     assert out.kind == "reject" and out.message is None
     assert "audit" in gw._refusal_text(out, "the arguments")
+
+
+# -- upstream text that bypassed the pipeline ------------------------------------------------------------------------
+AKID = "AKIAABCDEFGHIJKLMNOP"
+
+
+class _Inst:
+    def __init__(self, client):
+        self.client, self.secrets = client, ()
+
+
+class _Pool:
+    def __init__(self, client):
+        self.client = client
+
+    def session(self, principal, name):
+        from contextlib import asynccontextmanager
+
+        @asynccontextmanager
+        async def cm():
+            yield _Inst(self.client)
+        return cm()
+
+    def mark_broken(self, inst):
+        pass
+
+
+def _real_gateway(tmp_path, client):
+    from hub.upstreams.manifest import Manifest
+    from hub.upstreams.registry import Connector
+    from mcpguard.audit.store import AuditLog
+    from mcpguard.config import parse_config
+    from mcpguard.crypto import MemoryKeyProvider
+    from mcpguard.runtime import build_pipeline
+    from tests.mcpguard.fakes import FakeEngine
+
+    m = Manifest.model_validate({"name": "c", "transport": {"type": "stdio", "command": "x"}})
+    pipeline = build_pipeline(parse_config({}), engine=FakeEngine(), keys=MemoryKeyProvider(),
+                              audit=AuditLog(tmp_path / "audit.jsonl"))
+    return Gateway({"c": Connector(manifest=m, argv=("x",))}, pool=_Pool(client), pipeline=pipeline)
+
+
+async def test_upstream_error_text_of_resources_read_is_scanned(tmp_path):
+    # An upstream's JSON-RPC error message is server→client content like any other: it must go through the pipeline.
+    from mcp_types import ErrorData
+
+    class Client:
+        async def read_resource(self, uri):
+            raise MCPError.from_error_data(ErrorData(code=-32000, message=f"no access with key {AKID}"))
+
+    gw = _real_gateway(tmp_path, Client())
+    ctx = SimpleNamespace(request_id=1, request=None, session=None)
+    with pytest.raises(MCPError) as info:
+        await gw._forward(ctx, ALICE, gw.connectors["c"], "resources/read", {"uri": "file:///x"},
+                          lambda client, p: client.read_resource(p["uri"]))
+    assert AKID not in str(info.value) and AKID not in str(info.value.error.message)
+    assert "[REDACTED:aws_access_key_id]" in info.value.error.message
+
+
+async def test_upstream_progress_message_is_scanned(tmp_path):
+    # notifications/progress from the upstream carry free text to the client: it must go through the pipeline.
+    sent = []
+
+    class Session:
+        async def report_progress(self, value, total, message):
+            sent.append(message)
+
+    class Client:
+        async def call_tool(self, tool, arguments, progress_callback=None):
+            await progress_callback(0.5, 1.0, f"uploading with {AKID}")
+            await progress_callback(1.0, 1.0, "done")
+            import mcp_types as types
+
+            return types.CallToolResult(content=[types.TextContent(type="text", text="ok")])
+
+    gw = _real_gateway(tmp_path, Client())
+    ctx = SimpleNamespace(request_id=1, request=None, session=Session())
+    params = SimpleNamespace(name="c__t", arguments={})
+    await gw._call_tool(ctx, ALICE, gw.connectors["c"], "t", params)
+    assert sent and all(AKID not in (m or "") for m in sent)
+    assert sent[-1] == "done"

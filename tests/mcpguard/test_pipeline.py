@@ -64,11 +64,28 @@ def test_result_is_tokenized_and_redacted_and_envelope_untouched(tmp_path):
     assert msg["result"]["content"][0]["text"] == f"row: {EMAIL} key {AKID}"  # input untouched
 
 
-def test_id_and_method_never_scanned_or_rewritten(tmp_path):
+def test_id_and_method_never_rewritten_and_a_response_id_not_scanned(tmp_path):
     p = make(tmp_path)
-    msg = {"jsonrpc": "2.0", "id": EMAIL, "method": "notifications/x", "params": {}}
-    out = p.protect(msg, s2c())
-    assert out.message == msg and out.decisions == []
+    msg = {"jsonrpc": "2.0", "id": 7, "method": "notifications/x", "params": {}}
+    assert p.protect(msg, s2c()).message == msg
+    # A response's id is the peer's own id echoed back: not scanned, not rewritten.
+    resp = {"jsonrpc": "2.0", "id": EMAIL, "result": {}}
+    out = p.protect(resp, s2c())
+    assert out.message == resp and out.decisions == []
+
+
+@pytest.mark.parametrize("msg,ctx", [
+    ({"jsonrpc": "2.0", "id": EMAIL, "method": "sampling/createMessage", "params": {}}, "s2c"),
+    ({"jsonrpc": "2.0", "method": f"notifications/{AKID}", "params": {}}, "s2c"),
+    ({"jsonrpc": "2.0", "id": AKID, "method": "tools/call", "params": {"name": "q", "arguments": {}}}, "c2s"),
+])
+def test_sender_chosen_id_or_method_carrying_a_value_refuses_the_frame(tmp_path, msg, ctx):
+    # id and method are routed verbatim; a value there would bypass every policy, so the frame is refused.
+    p = make(tmp_path)
+    out = p.protect(msg, s2c(method=msg["method"]) if ctx == "s2c" else c2s())
+    assert out.kind in ("reject", "drop") and out.message is None
+    assert EMAIL not in json.dumps(out.error) and AKID not in json.dumps(out.error)
+    assert EMAIL not in (tmp_path / "audit.jsonl").read_text() and AKID not in (tmp_path / "audit.jsonl").read_text()
 
 
 def test_object_keys_are_protected_and_kept_distinct(tmp_path):
@@ -385,3 +402,15 @@ def test_a_finding_the_pipeline_cannot_place_refuses_the_frame(tmp_path):
 
     with pytest.raises(MCPGuardError):
         make(tmp_path, engine=Misplaced()).protect(result(EMAIL), s2c())
+
+
+def test_response_record_does_not_carry_a_sensitive_tool_name_from_the_request(tmp_path):
+    # The client may call a tool named after a value (PII travels client→server under "allow"); the response's
+    # audit record names the tool from the request context, and must not write the value down.
+    p = make(tmp_path)
+    ctx = Context(Direction.SERVER_TO_CLIENT, method="tools/call", server="db", user="local", tool=EMAIL)
+    p.protect(result("call 01023456789"), ctx)
+    assert EMAIL not in (tmp_path / "audit.jsonl").read_text()
+    p.protect(result("call 01023456789"), Context(Direction.SERVER_TO_CLIENT, method="tools/call", server="db",
+                                                  user="local", tool="query"))
+    assert audit_lines(tmp_path)[-1]["tool"] == "query"

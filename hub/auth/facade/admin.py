@@ -35,6 +35,8 @@ logger = logging.getLogger("hub.auth.facade.admin")
 
 
 def admin_routes(facade: Facade, authenticator: Authenticator, prefix: str) -> list[BaseRoute]:
+    """Starlette routes under ``prefix`` to list, add (POST) and remove (DELETE) facade clients; role ``admin``
+    required, audited."""
     from hub.app import make_authenticate
 
     authenticate = make_authenticate(authenticator)

@@ -24,6 +24,11 @@ _CHALLENGE = re.compile(r"^[A-Za-z0-9._~-]{43,128}$")
 
 
 async def handle_authorize(facade: Facade, request: Request) -> Response:
+    """Authorization endpoint (RFC 6749 §4.1.1 with PKCE S256, RFC 7636; ``resource``, RFC 8707).
+
+    Validates the client (registered, RFC 7591 or CIMD) and redirect URI, then renders the consent page. Errors that
+    must not be redirected (bad client/redirect URI) are an HTML error page; others redirect with ``error`` (§4.1.2.1).
+    """
     q = request.query_params
     if request.url.query and any(len(q.getlist(k)) > 1 for k in q.keys()):
         return facade.error_page("Invalid request", "A parameter was given more than once.")  # RFC 6749 §3.1

@@ -34,6 +34,9 @@ def entra_tokens(result: dict[str, Any], now: float) -> dict[str, Any]:
 
 
 async def handle_callback(facade: Facade, request: Request) -> Response:
+    """Redirect target of the Entra sign-in leg: completes the MSAL flow for the pending request
+    found by ``state``, then redirects to the client with an authorization code (RFC 6749 §4.1.2) or ``access_denied``.
+    """
     data = dict(await request.form()) if request.method == "POST" else dict(request.query_params)
     fields = {k: str(v) for k, v in data.items()}
     state = fields.get("state", "")

@@ -42,6 +42,7 @@ class CimdError(Exception):
 
 
 def is_cimd_client_id(client_id: str) -> bool:
+    """True if ``client_id`` is an https URL, i.e. a Client ID Metadata Document (CIMD draft)."""
     return client_id.startswith("https://")
 
 
@@ -55,6 +56,7 @@ def _public(addr: str) -> bool:
 
 
 async def system_resolver(host: str, port: int) -> list[str]:
+    """Resolve ``host``:``port`` via getaddrinfo; sorted unique IP address strings."""
     infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return sorted({str(info[4][0]) for info in infos})
 
@@ -93,6 +95,7 @@ pinned_fetch = make_pinned_fetch()
 
 @dataclass(frozen=True)
 class CimdDocument:
+    """The validated fields of a client metadata document (CIMD draft; field names from RFC 7591 §2)."""
     client_id: str
     client_name: str
     redirect_uris: tuple[str, ...]
@@ -112,6 +115,8 @@ class CimdResolver:
         self._cache: dict[str, tuple[float, CimdDocument | CimdError]] = {}
 
     def check_url(self, url: str) -> tuple[str, int]:
+        """Validate a CIMD ``client_id`` URL (https, host, path, no credentials/fragment/``..``, <= 2048 chars);
+        ``(host, port)``. Raises ``CimdError``."""
         parts = urlsplit(url)
         if parts.scheme != "https":
             raise CimdError("client_id URL must use https")
@@ -128,6 +133,8 @@ class CimdResolver:
         return host in allowed or f"{host}:{port}" in allowed
 
     async def get(self, client_id: str) -> CimdDocument:
+        """The metadata document for ``client_id``, fetched or cached (failures cached <= 30 s). Raises
+        ``CimdError``."""
         if not self.settings.enabled:
             raise CimdError("client id metadata documents are not accepted here")
         hit = self._cache.get(client_id)
@@ -174,6 +181,9 @@ class CimdResolver:
         return self.parse(url, body)
 
     def parse(self, url: str, body: bytes) -> CimdDocument:
+        """Validate a fetched document ``body`` for ``url`` (CIMD draft): JSON object, ``client_id`` equal to the URL,
+        public client only, allowed ``redirect_uris``. Raises ``CimdError``.
+        """
         try:
             data: Any = json.loads(body)
         except ValueError:

@@ -29,6 +29,7 @@ from hub.auth.facade.store import ClientRow, FacadeStore, token_hash
 
 @dataclass(frozen=True)
 class Client:
+    """An OAuth client of the facade: admin-registered, dynamically registered (RFC 7591) or CIMD."""
     client_id: str
     kind: str  # registered | dynamic | cimd
     name: str
@@ -39,9 +40,11 @@ class Client:
 
     @property
     def confidential(self) -> bool:
+        """True if the client authenticates at the token endpoint (RFC 6749 §2.3.1), i.e. ``auth_method != "none"``."""
         return self.auth_method != "none"
 
     def check_secret(self, secret: str | None) -> bool:
+        """Constant-time check of ``secret`` against the stored SHA-256; always True for public clients."""
         if not self.confidential:
             return True
         if not secret or self.secret_hash is None:
@@ -56,6 +59,8 @@ def _row_to_client(row: ClientRow) -> Client:
 
 
 def is_loopback_redirect(uri: str) -> bool:
+    """True for an ``http`` loopback redirect URI (``localhost`` or a loopback IP; RFC 8252 §7.3) with no fragment or
+    userinfo."""
     parts = urlsplit(uri)
     if parts.scheme != "http" or parts.fragment or parts.username:
         return False
@@ -69,6 +74,7 @@ def is_loopback_redirect(uri: str) -> bool:
 
 
 def dcr_redirect_allowed(uri: str, settings: DcrSettings) -> bool:
+    """True if dynamic registration (RFC 7591) may use ``uri``: listed in settings, or loopback when allowed."""
     return uri in settings.allowed_redirect_uris or (settings.allow_loopback and is_loopback_redirect(uri))
 
 

@@ -36,6 +36,8 @@ def _cookie(value: str, max_age: int) -> str:
 
 
 def render_consent(facade: Facade, client: Client, req: dict[str, Any], *, txn: str, csrf: str) -> Response:
+    """HTML consent page for a pending authorization request, carrying ``txn`` and the CSRF token ``csrf`` as hidden
+    fields."""
     e = html.escape
     domain = urlsplit(client.client_id).hostname if client.kind == "cimd" else None
     scopes = "".join(f"<li><code>{e(s)}</code></li>" for s in req["scopes"])
@@ -59,6 +61,10 @@ def render_consent(facade: Facade, client: Client, req: dict[str, Any], *, txn: 
 
 
 async def handle_consent(facade: Facade, request: Request) -> Response:
+    """POST of the consent form: checks the CSRF double-submit cookie, takes the pending request (single use), then
+    starts the Entra sign-in or redirects to the client with ``access_denied`` (RFC 6749 §4.1.2.1). HTML error page
+    (400/403, 502 if sign-in cannot start) otherwise.
+    """
     form = await request.form()
     txn, csrf = str(form.get("txn", "")), str(form.get("csrf", ""))
     cookie = request.cookies.get(CONSENT_COOKIE, "")

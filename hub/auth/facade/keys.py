@@ -107,13 +107,17 @@ class KeyRing:
         return kid
 
     def sign(self, claims: dict[str, Any]) -> str:
+        """Signed JWT access token (RFC 9068 ``typ: at+jwt``) of ``claims`` with the active key; ``kid`` in the
+        header."""
         # Adopt a key another replica rotated in (every few minutes), so replicas converge on one active key.
         self.reload(min_interval=300.0)
         return jwt.encode(claims, self._private[self.active_kid], algorithm=self.alg,
                           headers={"kid": self.active_kid, "typ": "at+jwt"})
 
     def public_key(self, kid: str) -> Any | None:
+        """Verification key for ``kid``, or None if not published."""
         return self._public.get(kid)
 
     def jwks(self) -> dict[str, Any]:
+        """The JWK Set document (RFC 7517 §5): ``{"keys": [...]}`` of active and recently retired public keys."""
         return {"keys": list(self._jwks)}

@@ -16,6 +16,7 @@ from hub.auth.facade.server import Facade
 
 
 def metadata(facade: Facade) -> dict[str, Any]:
+    """Authorization server metadata document (RFC 8414 §2) of the facade."""
     s = facade.settings
     doc: dict[str, Any] = {
         "issuer": facade.issuer,
@@ -39,10 +40,12 @@ def metadata(facade: Facade) -> dict[str, Any]:
 
 
 async def handle_metadata(facade: Facade, request: Request) -> Response:
+    """GET ``/.well-known/oauth-authorization-server`` (RFC 8414 §3); cacheable 300 s, CORS open."""
     return JSONResponse(metadata(facade), headers={"Cache-Control": "public, max-age=300",
                                                    "Access-Control-Allow-Origin": "*"})
 
 
 async def handle_jwks(facade: Facade, request: Request) -> Response:
+    """GET the JWK Set (RFC 7517) referenced by ``jwks_uri``; cacheable 300 s, CORS open."""
     return JSONResponse(facade.keys.jwks(), headers={"Cache-Control": "public, max-age=300",
                                                      "Access-Control-Allow-Origin": "*"})

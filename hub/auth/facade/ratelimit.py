@@ -62,10 +62,12 @@ class FacadeLimiter:
         self._token_client = items(settings.token_per_ip_client)
 
     def check_register(self, request: Request) -> Response | None:
+        """Count a registration (RFC 7591) per client IP; a 429 response if over a limit, else None."""
         ip = client_address(request, self.settings.trusted_proxy_hops)
         return self._take("register", [(self._register, ("register", ip))])
 
     def check_token(self, request: Request, client_id: str | None) -> Response | None:
+        """Count a token request per IP and per (IP, claimed client_id); a 429 response if over a limit, else None."""
         ip = client_address(request, self.settings.trusted_proxy_hops)
         claimed = (client_id or "")[:MAX_CLIENT_ID]
         return self._take("token", [(self._token_ip, ("token", ip)),

@@ -30,6 +30,10 @@ def _error(code: str, description: str) -> Response:
 
 
 async def handle_register(facade: Facade, request: Request) -> Response:
+    """Dynamic client registration endpoint (RFC 7591 §3): registers a public client and returns 201 with its
+    metadata (§3.2.1), or 400 ``invalid_client_metadata``/``invalid_redirect_uri`` (§3.2.2); 404 when disabled, 429 when
+    rate limited.
+    """
     if not facade.settings.dcr.enabled:
         return JSONResponse({"error": "invalid_request", "error_description": "registration is disabled"},
                             status_code=404)

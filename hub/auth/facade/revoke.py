@@ -18,6 +18,10 @@ from hub.auth.facade.token import authenticate_client
 
 
 async def handle_revoke(facade: Facade, request: Request) -> Response:
+    """Token revocation endpoint (RFC 7009 §2): authenticates the client, then revokes the grant family of a
+    refresh token or facade access token (``fid`` claim) the client owns. Always 200 for unknown tokens (§2.2);
+    OAuth error JSON for a missing ``token`` or failed client authentication.
+    """
     raw = await request.form()
     form = {k: str(v) for k, v in raw.items()}
     client = await authenticate_client(facade, request, form)

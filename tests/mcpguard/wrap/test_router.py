@@ -126,3 +126,20 @@ def test_oversize_markers():
     assert out[0]["id"] == 1 and out[0]["error"]["data"]["reason"] == "frame_too_large"
     assert out[1]["id"] is None and out[1]["error"]["data"]["reason"] == "frame_too_large"
     assert len(r.client_inflight) == 0
+
+
+def test_server_request_id_or_notification_method_carrying_a_secret_never_reaches_the_client(tmp_path):
+    # With the real pipeline: a server-chosen id/method is routed verbatim, so a value there must refuse the frame.
+    from mcpguard.config import parse_config
+    from mcpguard.crypto import MemoryKeyProvider
+    from mcpguard.runtime import NO_AUDIT, build_pipeline
+    from tests.mcpguard.fakes import FakeEngine
+
+    akid = "AKIAABCDEFGHIJKLMNOP"
+    p = build_pipeline(parse_config({}), engine=FakeEngine(), keys=MemoryKeyProvider(), audit=NO_AUDIT)
+    r = Router(p, server="s")
+    r.child_frame(line(id=akid, method="sampling/createMessage", params={"messages": []}))
+    r.child_frame(line(method=f"notifications/{akid}", params={}))
+    assert r.to_client == []
+    assert frames(r.to_child)[0]["error"]["data"]["reason"] == "policy_blocked"
+    assert akid not in json.dumps(frames(r.to_child)[0]["error"])

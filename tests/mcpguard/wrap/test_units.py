@@ -202,6 +202,16 @@ def test_line_cutter_prefers_cutting_at_a_space():
     assert c.feed(b"log line AKIAQYLPMN more words here\n") == [b"log line ", b"AKIAQYLPMN more ", b"words here"]
 
 
+def test_line_cutter_does_not_split_a_value_in_a_line_without_spaces():
+    # Minified JSON in a log line has no spaces: cutting blindly at the limit split a key in two, and neither half
+    # was detected. The cut falls after a delimiter instead.
+    c = LineCutter(max_bytes=32)
+    line = b'{"a":"' + b"x" * 14 + b'","k":"AKIAQYLPMN5HHHFPZAM2"}'
+    pieces = c.feed(line + b"\n")
+    assert any(b"AKIAQYLPMN5HHHFPZAM2" in p for p in pieces)
+    assert b"".join(pieces) == line
+
+
 def test_decode_piece_escapes_controls_and_bad_utf8():
     assert decode_piece(b"ok\t\x1b[31mred\r") == "ok\t\\x1b[31mred"
     assert decode_piece(b"\xff") == "\ufffd"
