@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -20,6 +21,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hub.auth.base import AuthError, Authenticator, InvalidToken, MissingToken, Principal
 from hub.errors import error_response
+
+#: The verified user of the request being served, for SDK callbacks that receive no request (e.g. the
+#: ``Mcp-Param-*`` schema lookup); ``None`` outside an authenticated request.
+current_user_id: ContextVar[str | None] = ContextVar("hub_current_user_id", default=None)
 
 if TYPE_CHECKING:
     from hub.app import HubState
@@ -198,11 +203,13 @@ class McpEndpoint:
         counted = state is not None and scope.get("method") == "POST"
         if counted:
             state.inflight += 1
+        reset = current_user_id.set(principal.user_id)
         try:
             await self.app(scope, receive, send)
         finally:
+            current_user_id.reset(reset)
             if counted:
                 state.inflight -= 1
 
 
-__all__ = ["Admission", "Grants", "McpEndpoint", "TokenCache", "make_authenticate"]
+__all__ = ["Admission", "Grants", "McpEndpoint", "TokenCache", "current_user_id", "make_authenticate"]

@@ -36,6 +36,7 @@ from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 
 from hub.auth.base import Principal
+from hub.authn import current_user_id
 from hub.logs import user_ref
 from hub.upstreams.naming import NamingError, namespaced, split
 from hub.upstreams.pool import CredentialMissing, Instance, UpstreamPool, UpstreamUnavailable
@@ -152,11 +153,18 @@ class Gateway:
         self.version = version
         #: user id → uri → connector (from the last resources/list of that user).
         self._resource_routes: dict[str, dict[str, str]] = {}
-        #: namespaced tool name → input schema from the latest listing, for the SDK's 2026-07-28 ``Mcp-Param-*``
-        #: header validation (without it the SDK re-runs the whole aggregated tools/list on every call).
-        self._input_schemas: dict[str, Any] = {}
+        #: (user id, namespaced tool name) → input schema from that user's latest listing, for the SDK's 2026-07-28
+        #: ``Mcp-Param-*`` header validation (without it the SDK re-runs the whole aggregated tools/list on every
+        #: call). Keyed by user: per-user upstreams may list different schemas under the same name.
+        self._input_schemas: dict[tuple[str, str], Any] = {}
         #: user id → legacy session id → the latest ServerSession seen on it (for list_changed relays).
         self._listeners: dict[str, dict[str, Any]] = {}
+
+    def input_schema_for(self, name: str) -> Any:
+        """The input schema of tool ``name`` from the current user's latest ``tools/list`` (``None`` if unknown or
+        outside an authenticated request: the SDK then skips ``Mcp-Param-*`` validation; routing uses the body)."""
+        user = current_user_id.get()
+        return None if user is None else self._input_schemas.get((user, name))
 
     # -- server --------------------------------------------------------------------------------------------------
     def server(self) -> Server[Any]:
@@ -177,7 +185,7 @@ class Gateway:
             self.name,
             version=self.version,
             instructions="mcpguard hub: tools of several MCP servers, named {connector}__{tool}.",
-            get_tool_input_schema=self._input_schemas.get,
+            get_tool_input_schema=self.input_schema_for,
             on_list_tools=lambda ctx, p: gw._list(ctx, p, "tools/list", types.ListToolsResult),
             on_call_tool=self.call_tool,
             on_list_prompts=lambda ctx, p: gw._list(ctx, p, "prompts/list", types.ListPromptsResult),
@@ -380,7 +388,7 @@ class Gateway:
             if len(self._input_schemas) > 50_000:
                 self._input_schemas.clear()
             for item in merged:
-                self._input_schemas[item["name"]] = item.get("inputSchema")
+                self._input_schemas[(principal.user_id, item["name"])] = item.get("inputSchema")
         if method == "resources/list":
             self._resource_routes[principal.user_id] = owners
         page = merged[offset: offset + PAGE_SIZE]

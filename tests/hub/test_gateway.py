@@ -158,3 +158,53 @@ async def test_upstream_progress_message_is_scanned(tmp_path):
     await gw._call_tool(ctx, ALICE, gw.connectors["c"], "t", params)
     assert sent and all(AKID not in (m or "") for m in sent)
     assert sent[-1] == "done"
+
+
+async def test_mcp_param_schema_lookup_is_per_user(tmp_path):
+    # Per-user upstreams may list different schemas under one name; the Mcp-Param-* lookup the SDK makes (with no
+    # request in hand) must answer with the calling user's own listing, never the last user's.
+    import mcp_types as types
+
+    from hub.authn import current_user_id
+
+    bob = Principal(user_id="bob@example.com", email="bob@example.com", tenant="dev")
+
+    def client_for(user):
+        schema = {"type": "object", "properties": {user.split("@")[0]: {"type": "string"}}}
+
+        class Session:
+            async def list_tools(self, params=None):
+                return types.ListToolsResult(tools=[types.Tool(name="t", input_schema=schema)])
+
+        return SimpleNamespace(session=Session(), server_capabilities=SimpleNamespace(tools=object()))
+
+    class Inst:
+        def __init__(self, user):
+            self.client, self.secrets, self.lists, self.listed_at = client_for(user), (), {}, {}
+
+    class Pool:
+        clock = staticmethod(lambda: 0.0)
+
+        def session(self, principal, name):
+            from contextlib import asynccontextmanager
+
+            @asynccontextmanager
+            async def cm():
+                yield Inst(principal.user_id)
+            return cm()
+
+    gw = _real_gateway(tmp_path, None)
+    gw.pool = Pool()
+    for who in (ALICE, bob):
+        await gw._list(_ctx(who), None, "tools/list", types.ListToolsResult)
+    token = current_user_id.set("alice@example.com")
+    try:
+        assert set(gw.input_schema_for("c__t")["properties"]) == {"alice"}
+    finally:
+        current_user_id.reset(token)
+    token = current_user_id.set("bob@example.com")
+    try:
+        assert set(gw.input_schema_for("c__t")["properties"]) == {"bob"}
+    finally:
+        current_user_id.reset(token)
+    assert gw.input_schema_for("c__t") is None  # outside an authenticated request: no schema, no cross-user answer
