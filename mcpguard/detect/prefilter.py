@@ -47,7 +47,10 @@ class Finder(Protocol):
 
     name: str
 
-    def find(self, buf: bytes, lower: Callable[[], bytes]) -> list[tuple[int, int]]: ...
+    def find(self, buf: bytes, lower: Callable[[], bytes]) -> list[tuple[int, int]]:
+        """``(start offset, anchor index)`` of every anchor hit in ``buf`` (one byte per char of the joined leaves;
+        unsorted, may repeat)."""
+        ...
 
 
 class PythonFinder:

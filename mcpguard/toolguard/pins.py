@@ -46,6 +46,7 @@ class ServerIdentity:
 
     @property
     def key(self) -> str:
+        """``"<name>#<sha256 of the argv>"``: the pin file's key for this server configuration."""
         return f"{self.name}#{self.argv_sha256}"
 
 

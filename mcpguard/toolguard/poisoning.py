@@ -63,6 +63,7 @@ class Verdict:
 
     @property
     def flagged(self) -> bool:
+        """True when the summed rule weights reach :data:`THRESHOLD`."""
         return self.score >= THRESHOLD
 
     @property

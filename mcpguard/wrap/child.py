@@ -93,6 +93,7 @@ class Child:
 
     @property
     def returncode(self) -> int | None:
+        """The child's exit status as ``Popen`` reports it (negative for a signal), or None while it runs."""
         return self.popen.returncode
 
     def close_stdin(self) -> None:

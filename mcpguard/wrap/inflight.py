@@ -37,9 +37,11 @@ class InFlight:
         return (type(request_id), request_id) in self._table
 
     def full(self) -> bool:
+        """True when ``limit`` requests are outstanding (a new one is then refused, not queued)."""
         return len(self._table) >= self.limit
 
     def add(self, request_id: str | int, pending: Pending) -> None:
+        """Record an outstanding request; ``1`` and ``"1"`` are different ids (JSON-RPC 2.0 §4)."""
         self._table[(type(request_id), request_id)] = pending
 
     def pop(self, request_id: str | int) -> Pending | None:

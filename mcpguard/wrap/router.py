@@ -44,9 +44,13 @@ BLOCKED_CODE = -32001
 class Protector(Protocol):
     """The pipeline surface the wrapper uses (:class:`mcpguard.pipeline.Pipeline`)."""
 
-    def protect(self, message: dict[str, Any], ctx: Context) -> Outcome: ...
+    def protect(self, message: dict[str, Any], ctx: Context) -> Outcome:
+        """:meth:`mcpguard.pipeline.Pipeline.protect`: one parsed JSON-RPC message in, an Outcome out."""
+        ...
 
-    def protect_text(self, text: str, ctx: Context) -> tuple[str, list[Any]]: ...
+    def protect_text(self, text: str, ctx: Context) -> tuple[str, list[Any]]:
+        """:meth:`mcpguard.pipeline.Pipeline.protect_text`: plain text (a stderr line) in, protected text out."""
+        ...
 
 
 def _error(message: str, reason: str, code: int = -32600, **data: Any) -> dict[str, Any]:
@@ -151,6 +155,8 @@ class Router:
             return None
 
     def client_frame(self, item: bytes | object) -> None:
+        """Handle one frame (bytes, or an ``Oversize`` marker) from the client: parse strictly, protect, and queue
+        the result toward the child or an error toward the client."""
         to_client = self.to_client
         if isinstance(item, Oversize):
             self.note("client_oversize", "client frame over the size limit refused")
@@ -208,6 +214,8 @@ class Router:
             self._answer(self.to_child, rid, outcome)
 
     def child_frame(self, item: bytes | object) -> None:
+        """Handle one frame (bytes, or an ``Oversize`` marker) from the child: invalid output is dropped with a
+        value-free notice; valid frames are protected and queued toward the client."""
         if isinstance(item, Oversize):
             self.note("server_oversize", "server frame over the size limit dropped")
             # If it names an open client request, that request is answered with the error instead of hanging.

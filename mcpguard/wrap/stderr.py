@@ -44,6 +44,7 @@ class LineCutter:
         self.max_bytes = max_bytes
 
     def feed(self, chunk: bytes) -> list[bytes]:
+        """Complete lines (and bounded pieces of over-long ones) found so far in the byte stream."""
         out: list[bytes] = []
         buf = self._buf
         buf += chunk
@@ -72,6 +73,7 @@ class LineCutter:
         return out
 
     def finish(self) -> list[bytes]:
+        """The unterminated rest at end of stream, if any."""
         rest = bytes(self._buf)
         self._buf.clear()
         return [rest] if rest else []

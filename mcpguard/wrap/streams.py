@@ -129,6 +129,7 @@ class ByteSink:
         self._sync_closed = False
 
     async def open(self) -> None:
+        """Attach a non-blocking write transport when the fd is a pipe or socket; files keep blocking writes."""
         loop = asyncio.get_running_loop()
         if not pollable(self.fd):
             return  # a regular file or /dev/null: plain blocking writes are fine
@@ -141,6 +142,7 @@ class ByteSink:
 
     @property
     def closed(self) -> bool:
+        """True once the reader has gone away (broken pipe) or the sink was closed."""
         if self._proto is not None:
             return self._proto.closed or (self._transport is not None and self._transport.is_closing())
         return self._sync_closed
