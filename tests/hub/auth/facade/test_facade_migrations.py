@@ -119,7 +119,7 @@ def test_vault_and_facade_histories_coexist(engine: Engine, vault_first: bool) -
     # each env.py's autogenerate sees only its own tables: neither proposes dropping the other's
     for history in (migrate, vault_migrate):
         with engine.connect() as conn:
-            command.check(history._config(conn))
+            command.check(history.HISTORY.alembic_config(conn))
     # each history only touches its own tables
     migrate.upgrade(engine)
     vault_migrate.upgrade(engine)
