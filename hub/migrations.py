@@ -78,3 +78,28 @@ def _head(script_dir: str) -> str:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory(script_dir).get_current_head() or ""
+
+
+def run_env(context: Any, metadata: Any, version_table: str, include_name: Any) -> None:
+    """The body of a history's Alembic ``env.py`` (online mode only): run on the connection :meth:`upgrade` passed in
+    ``config.attributes["connection"]``, or on ``sqlalchemy.url`` when run by the ``alembic`` tool. SQLite gets batch
+    mode because it cannot ALTER most columns in place."""
+    from sqlalchemy import create_engine
+
+    def run(connection: Any) -> None:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            version_table=version_table,
+            include_name=include_name,
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        run(connection)
+    else:
+        with create_engine(context.config.get_main_option("sqlalchemy.url")).begin() as conn:
+            run(conn)

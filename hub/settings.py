@@ -23,7 +23,6 @@ With no file at all the defaults describe the embedded dev hub: dev auth on 127.
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -31,7 +30,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hub.auth.config import EntraSettings, FacadeSettings
-from mcpguard.config import describe_validation_error
+from mcpguard.config import describe_validation_error, find_config_file, read_toml
 from mcpguard.errors import ConfigError
 
 #: Environment variable naming a hub config file (an explicit ``--config`` wins).
@@ -249,19 +248,10 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> HubSettings:
     """Load ``hub.toml``. ``path`` None: ``$MCPGUARD_HUB_CONFIG``, else the first of :data:`DEFAULT_CONFIG_PATHS`
     that exists, else the built-in defaults (the embedded dev hub). Raises :class:`ConfigError` for an unreadable file,
     invalid TOML, unknown keys or bad values."""
-    if path is None:
-        path = os.environ.get(CONFIG_ENV) or next(
-            (Path(c).expanduser() for c in DEFAULT_CONFIG_PATHS if Path(c).expanduser().is_file()), None
-        )
-    if path is None:
+    p = find_config_file(path, env_var=CONFIG_ENV, defaults=DEFAULT_CONFIG_PATHS)
+    if p is None:
         return HubSettings()
-    p = Path(path).expanduser()
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read hub config {p}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"hub config {p} is not valid TOML: {exc}") from None
+    raw = read_toml(p, what="hub config")
     return parse_settings(raw, source=str(p))
 
 

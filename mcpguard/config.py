@@ -199,26 +199,34 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     the built-in defaults. Raises :class:`ConfigError` for an unreadable file, invalid TOML, unknown keys or bad values;
     the message names the offending key and never echoes a value.
     """
-    if path is None:
-        env = os.environ.get(CONFIG_ENV)
-        if env:
-            path = env
-        else:
-            for candidate in DEFAULT_CONFIG_PATHS:
-                p = Path(candidate).expanduser()
-                if p.is_file():
-                    path = p
-                    break
-    if path is None:
+    p = find_config_file(path, env_var=CONFIG_ENV, defaults=DEFAULT_CONFIG_PATHS)
+    if p is None:
         return Config()
-    p = Path(path).expanduser()
-    try:
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {p}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {p} is not valid TOML: {exc}") from None
+    raw = read_toml(p, what="config file")
     return parse_config(raw, source=str(p))
+
+
+def find_config_file(
+    path: str | os.PathLike[str] | None, *, env_var: str, defaults: tuple[str, ...]
+) -> Path | None:
+    """``path`` if given, else ``$env_var`` if set, else the first of ``defaults`` that exists (``~`` expanded), else
+    None (use the built-in defaults)."""
+    if path is None:
+        path = os.environ.get(env_var) or next(
+            (Path(c).expanduser() for c in defaults if Path(c).expanduser().is_file()), None
+        )
+    return None if path is None else Path(path).expanduser()
+
+
+def read_toml(path: Path, *, what: str) -> dict:
+    """Parse the TOML file at ``path``; raises :class:`ConfigError` naming ``what`` and the path (never its content)
+    for an unreadable file or invalid TOML."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read {what} {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{what} {path} is not valid TOML: {exc}") from None
 
 
 def parse_config(raw: dict, *, source: str = "<config>") -> Config:
@@ -250,6 +258,8 @@ __all__ = [
     "ToolsConfig",
     "WrapConfig",
     "describe_validation_error",
+    "find_config_file",
     "load_config",
     "parse_config",
+    "read_toml",
 ]
