@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 
 class Direction(str, enum.Enum):
@@ -58,13 +58,14 @@ class Category(str, enum.Enum):
 LeafKind = Literal["value", "key", "number"]
 
 
-@dataclass(frozen=True, slots=True)
-class Leaf:
-    """One scannable string of a JSON document.
+class Leaf(NamedTuple):
+    """One scannable string of a JSON document (immutable).
 
     ``path`` is an RFC 6901 JSON pointer (``""`` for a bare string or plain text). ``kind`` is ``"value"`` for a string
     value, ``"key"`` for an object key (its path points at the member), ``"number"`` for a bare JSON number rendered
     with ``str`` (only collected when configured). ``text`` is the leaf's text as a ``str``; finding offsets index it.
+    A named tuple rather than a frozen dataclass: the walk creates one per string and key of every frame (~1,500 per
+    MB of chat), and a tuple is built in a third of the time.
     """
 
     path: str

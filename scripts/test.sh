@@ -8,4 +8,6 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/pip install -q --disable-pip-version-check -e '.[dev,postgres]'
 bash scripts/install-test-servers.sh
+# The C extensions must have built here: fail rather than silently test only the pure-Python fallback.
+export MCPGUARD_REQUIRE_NUMSCAN="${MCPGUARD_REQUIRE_NUMSCAN:-1}"
 exec .venv/bin/python -m pytest "$@"

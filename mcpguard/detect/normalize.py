@@ -16,6 +16,7 @@ context words still match. Pure ASCII input is returned unchanged without copyin
 from __future__ import annotations
 
 import bisect
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -129,9 +130,36 @@ _IDENTITY_MAP = OffsetMap()
 _LEADS = bytes(1 if (0xC2 <= b <= 0xD7) or b in (0xE1, 0xE2, 0xE3, 0xEF, 0xF0, 0xF3) else 0 for b in range(256))
 
 
-def may_fold(text: str) -> bool:
-    """False when ``fold(text)`` is certainly the identity (a fast screen; True may still fold nothing)."""
+def _may_fold_py(text: str) -> bool:
     return not text.isascii() and text.encode("utf-8", "surrogatepass").translate(_LEADS).find(1) >= 0
+
+
+def _load_textscan():  # type: ignore[no-untyped-def]
+    """The C module (``_textscan.c``) with the fold ranges installed, or None (not built, or
+    ``MCPGUARD_PURE_PYTHON=1``)."""
+    if os.environ.get("MCPGUARD_PURE_PYTHON") == "1":
+        return None
+    try:
+        from mcpguard.detect import _textscan  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    _textscan.set_fold_ranges(_FOLD_RANGES)
+    return _textscan
+
+
+_textscan = _load_textscan()
+
+#: ``text -> bytes | None``: the scan buffer of ``text`` (``text.encode("ascii", "replace")``) when folding ``text``
+#: is the identity, else None; None when the C module is not available (then fold, then encode).
+ascii_view = _textscan.ascii_view if _textscan is not None else None
+
+
+def may_fold(text: str) -> bool:
+    """False when ``fold(text)`` is certainly the identity (a fast screen; True may still fold nothing). With the C
+    module the screen is exact on the fold ranges; without it, a UTF-8 lead-byte screen."""
+    if _textscan is not None:
+        return _textscan.may_fold(text)
+    return _may_fold_py(text)
 
 
 def fold(text: str) -> tuple[str, OffsetMap]:
@@ -168,4 +196,4 @@ def fold(text: str) -> tuple[str, OffsetMap]:
     return "".join(pieces), OffsetMap(fs, os_, ns)
 
 
-__all__ = ["HOMOGLYPHS", "OffsetMap", "fold", "may_fold"]
+__all__ = ["HOMOGLYPHS", "OffsetMap", "ascii_view", "fold", "may_fold"]

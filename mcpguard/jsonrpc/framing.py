@@ -24,6 +24,7 @@ tried and measured no faster on an 8 MiB text result.)
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -31,6 +32,13 @@ from typing import Any, Literal
 import orjson
 
 from mcpguard.errors import FrameError, FrameTooDeep, FrameTooLarge, MalformedFrame
+
+_jsonscan: Any = None
+if os.environ.get("MCPGUARD_PURE_PYTHON") != "1":
+    try:  # the C member count (``_jsonscan.c``); without it, the colon-count check below in Python
+        from mcpguard.jsonrpc import _jsonscan
+    except ImportError:
+        pass
 
 #: Default limits (``[wrap]`` in ``mcpguard.toml`` overrides them).
 DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024
@@ -217,6 +225,33 @@ def _shape(doc: Any, max_depth: int) -> tuple[int, int, list[str]]:
     return members, objects, with_colon
 
 
+def _members(doc: Any, max_depth: int) -> tuple[int, int, list[str]]:
+    """:func:`_shape` without collecting strings: (object members, objects, [])."""
+    members = 0
+    objects = 0
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    pop = stack.pop
+    push = stack.append
+    while stack:
+        node, depth = pop()
+        if depth > max_depth:
+            raise FrameTooDeep(f"frame nests deeper than the limit of {max_depth}")
+        child = depth + 1
+        if type(node) is dict:
+            objects += 1
+            members += len(node)
+            for value in node.values():
+                t = type(value)
+                if t is dict or t is list:
+                    push((value, child))
+        else:
+            for value in node:
+                t = type(value)
+                if t is dict or t is list:
+                    push((value, child))
+    return members, objects, []
+
+
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = dict(pairs)
     if len(obj) != len(pairs):
@@ -240,6 +275,12 @@ def parse(line: bytes | bytearray, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
         raise MalformedFrame(f"parse error: not valid JSON at byte {exc.pos}") from None
     t = type(doc)
     if t is not dict and t is not list:
+        return doc
+    if _jsonscan is not None:
+        # One C pass: the ':' outside strings are the members as written; orjson keeps one of duplicate keys.
+        members = _members(doc, max_depth)[0]
+        if _jsonscan.member_colons(line) != members:
+            json.loads(line, object_pairs_hook=_reject_duplicates)
         return doc
     members, _, with_colon = _shape(doc, max_depth)
     raw_colons = line.count(b":")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import random
 
 import orjson
 import pytest
 
 from mcpguard.errors import FrameError, FrameTooDeep, FrameTooLarge, MalformedFrame
+from mcpguard.jsonrpc import framing
 from mcpguard.jsonrpc.framing import (
     OVERSIZE,
     LineSplitter,
@@ -20,6 +22,17 @@ from mcpguard.jsonrpc.framing import (
     parse,
     peek_id,
 )
+
+
+@pytest.fixture(autouse=True, params=["c", "python"])
+def member_count_backend(request, monkeypatch):
+    """Every test here runs with the C member count (``_jsonscan``) and with the pure-Python colon count."""
+    if request.param == "c":
+        if framing._jsonscan is None:
+            pytest.skip("the _jsonscan extension is not built")
+    else:
+        monkeypatch.setattr(framing, "_jsonscan", None)
+    return request.param
 
 
 # --- LineSplitter -----------------------------------------------------------------------------------------------
@@ -167,6 +180,43 @@ def test_duplicate_keys_are_refused(raw):
 )
 def test_colons_and_escapes_without_duplicates_pass(raw):
     assert parse(raw) == json.loads(raw)
+
+
+_KEY_PIECES = ["a", "b", ":", '\\"', "\\\\", "\\u003a", "\\u0061", "\\n", "é", "\\ud83d\\ude00", " "]
+
+
+def _random_doc(rnd: random.Random, depth: int = 0) -> str:
+    """A random JSON text (as str) with short keys drawn from colons, quotes, escapes and letters, so that distinct
+    spellings of one key, escaped colons and escaped quotes are common."""
+    if depth > 3 or rnd.random() < 0.3:
+        return rnd.choice(['"x:y"', '"\\"q\\":"', "1", "null", '"\\\\"', '":"', "[]", "{}"])
+    if rnd.random() < 0.4:
+        return "[" + ",".join(_random_doc(rnd, depth + 1) for _ in range(rnd.randrange(0, 4))) + "]"
+    members = []
+    for _ in range(rnd.randrange(0, 5)):
+        key = "".join(rnd.choice(_KEY_PIECES) for _ in range(rnd.randrange(0, 3)))
+        members.append(f'"{key}" : {_random_doc(rnd, depth + 1)}')
+    return "{" + ",".join(members) + "}"
+
+
+def test_duplicate_check_agrees_with_a_pairs_hook_on_random_documents():
+    """Both member counts refuse exactly the documents in which some object repeats a key (after unescaping)."""
+    rnd = random.Random(5)
+    dups = 0
+    for _ in range(4000):
+        raw = _random_doc(rnd).encode()
+        try:
+            json.loads(raw, object_pairs_hook=framing._reject_duplicates)
+            expected = None
+        except MalformedFrame:
+            expected = "duplicate"
+            dups += 1
+        if expected:
+            with pytest.raises(MalformedFrame, match="duplicate"):
+                parse(raw)
+        else:
+            assert parse(raw) == json.loads(raw)
+    assert 200 < dups < 3800  # both outcomes are well represented
 
 
 def test_depth_limit_counts_containers():

@@ -5,7 +5,8 @@ them the bottleneck of every regex engine. Instead the buffer is translated once
 class alphabet (digit ``0``, separator ``-`` for space/hyphen, ``.``, letter ``a``/``A``, ``:`` for ``:``/``/``,
 other `` ``) and scanned with a regex that starts with a literal, so CPython's fast prefix search applies. It finds
 
-- digit runs of at least 7 digits with single separators, not preceded by a letter, digit or ``:``;
+- digit runs of at least 7 digits with single separators, not preceded by a letter, digit or ``:``, nor starting
+  inside a dotted run (``172.17.232.173``, whose whole the dotted-quad screen drops, has no tail candidate);
 - IBAN shapes ``AA00…`` (two capitals, two digits, 10–34 more alphanumerics with single separators).
 
 On most text that is one pass of ``CANDIDATES`` (literal prefix ``00``). On digit-dense buffers (≥ 20 % digits: logs,
@@ -17,12 +18,22 @@ Each candidate is then classified by digit count and group lengths (``010-1234-5
 the validators of the families that fit; the best-scoring family wins. A run of numbers joined by single spaces is
 retried group by group when the whole does not validate. Candidates per MB are reported by the benchmark as
 *candidate density*.
+
+On digit-dense traffic almost every candidate is dropped by a cheap check (a letter after the run, a bare run with no
+context word before it, a date, a time, a decimal), and the per-candidate Python loop is the cost. The optional C
+extension :mod:`mcpguard.detect._numscan` (``mcpguard/detect/_numscan.c``, built by ``setup.py`` when a compiler is
+available) does the candidate scan and every one of those checks in one pass and returns only the candidates that can
+still become findings; :func:`_classify` re-checks them, so findings are identical either way
+(``tests/mcpguard/detect/test_numscan.py``). :data:`BACKEND` says which path runs; ``MCPGUARD_PURE_PYTHON=1`` in the
+environment (read at import) forces the pure-Python path.
 """
 
 from __future__ import annotations
 
+import os
 import re
-
+from types import ModuleType
+from typing import Callable
 
 from mcpguard.detect.base import ScanContext, Span, mentions, trie_regex
 from mcpguard.detect.pii.card import card_confidence
@@ -52,21 +63,25 @@ CLASS_TABLE = bytes(_CLASSES)
 #: check digits are the ``00``; otherwise at least 7 digits with single separators, not starting inside an
 #: alphanumeric run.
 #: Digit runs right after ``:`` or ``/`` (times, ports, paths), ISO/European dates and dotted quads (IPv4, OIDs) are
-#: dropped in C.
+#: dropped in C. ``(?<![0.]0\.00)``: no run starts right after ``<digit>.`` when that digit follows a digit or a dot,
+#: i.e. inside a dotted quad or OID whose whole the screen dropped (``172.17.232.173`` would leave its tail
+#: ``17.232.173``); a lone leading digit stays a prefix (``1.800.555.1234``, NANP written with dots).
 #: ``(?=[-.0]{5})`` (five more run bytes must follow) rejects the short numbers of prose (years, amounts: ~14,000
 #: ``00`` pairs per MB of chat) with one simple repeat before the date screen and the group repeat.
 #: The reference definition: :func:`candidates` yields the same matches faster and is what the scan uses.
 CANDIDATES = re.compile(
     rb"00(?:(?<![0aA]AA00)(?<=AA00)((?:-?[A0]){10,34})"
-    rb"|(?<![0aA:]00)(?=[-.0]{5})(?!(?:00[-.]00[-.]00(?:-00)?|[-.]00[-.]0000|0?\.0{1,3}\.0{1,3}\.0{1,3})(?![0.]|[-.]0))"
+    rb"|(?<![0aA:]00)(?<![0.]0\.00)(?=[-.0]{5})"
+    rb"(?!(?:00[-.]00[-.]00(?:-00)?|[-.]00[-.]0000|0?\.0{1,3}\.0{1,3}\.0{1,3})(?![0.]|[-.]0))"
     rb"(?:[-.]?0){5,40})"
 )
 
 #: ``CANDIDATES``' digit-run branch on the marked buffer (see :func:`_mark`): ``S`` is a digit that may start a run,
 #: ``0`` one that continues it, and every digit after ``-``/``.`` is ``S``. ``(?=[0S.\-]{5})`` rejects short runs (most
-#: numbers in text) with one simple repeat before the costlier date screen and group repeat.
+#: numbers in text) with one simple repeat before the costlier date screen and group repeat; the lookbehind is
+#: ``CANDIDATES``' no-start-inside-a-dotted-run rule (after ``S0``: a leading lookbehind would disable the prefix scan).
 _RUN = re.compile(
-    rb"S0(?=[0S.\-]{5})"
+    rb"S0(?<![0S.][0S]\.S0)(?=[0S.\-]{5})"
     rb"(?!(?:00[-.]S0[-.]S0(?:-S0)?|[-.]S0[-.]S000|0?\.S0{0,2}\.S0{0,2}\.S0{0,2})(?![0.]|[-.]S))"
     rb"(?:0|[-.]S){5,40}"
 )
@@ -117,12 +132,22 @@ def _marked_candidates(classes: bytes) -> list[tuple[int, int, bool]]:
 
 _SPLIT = re.compile(rb"[ \-.]")
 _PHONE_LEFT = re.compile(rb"(?:\+\d{1,3}[ \-.]?)?(?:\(\d{1,4}\)[ \-.]?)?$")
+#: "+CC" right before a candidate, joined or with one separator: "+82 10-1234-5678" (the run starts at "82", after the
+#: "+"), "+7 71234 5 67 89" (a run needs two digits to start, so it starts at "71234", after "+7 ").
+#: ``\Z``, not ``$`` (which also matches before a final newline: "+\n4111 …" is no prefix).
+_INTL_LEFT = re.compile(rb"\+(?:\d{1,3}[ \-.]?)?\Z")
 #: Lengths of contiguous digit runs some family accepts without context (cards, RRNs, Chinese ids).
 _BARE_LENGTHS = frozenset({13, 14, 15, 16, 17, 18, 19})
 #: Every context word of the numeric families: a bare run without one of these is dropped early.
 ALL_CONTEXT = tuple(sorted(set(PHONE_CONTEXT + RRN_CONTEXT + BRN_CONTEXT + SSN_CONTEXT) | {
     "account", "owner", "principal", "accountid", "ownerid", "계정", "aadhaar", "uidai", "cpf"}))
 _ASCII_CONTEXT = re.compile(trie_regex([w for w in ALL_CONTEXT if w.isascii()]).encode())
+#: Bytes before a bare run searched for a context word by the early screen in :func:`scan_numbers`.
+_CONTEXT_WINDOW = 40
+#: The fewest (phones: 7) and most (cards: 19) digits any family accepts; :func:`_classify` runs no validator
+#: outside these bounds (the C screen relies on it).
+_MIN_FAMILY_DIGITS = 7
+_MAX_FAMILY_DIGITS = 19
 #: Multi-group shapes with a group longer than 4 digits that some family uses: RRN, BRN, Amex, Diners.
 _LONG_GROUP_SHAPES = frozenset({(6, 7), (3, 2, 5), (4, 6, 5), (4, 6, 4)})
 #: Space-grouped shapes that are one number (cards, phones): never split into tokens.
@@ -132,6 +157,27 @@ ACCOUNT_CONTEXT = ("account", "owner", "principal", "accountid", "ownerid", "계
 #: Dates and times written with the candidate separators (``2024-01-15 10``, ``15.03.2024``) are never PII.
 _DATE = re.compile(rb"(?:19|20)\d\d[\-.](?:0[1-9]|1[0-2])[\-.](?:0[1-9]|[12]\d|3[01])(?:[ T]\d\d)?$"
                    rb"|(?:0[1-9]|[12]\d|3[01])[\-.](?:0[1-9]|1[0-2])[\-.](?:19|20)\d\d$")
+
+
+def _pure_python_forced() -> bool:
+    """True when ``MCPGUARD_PURE_PYTHON`` is set to anything but ``""``/``"0"`` (tests, benchmarks)."""
+    return os.environ.get("MCPGUARD_PURE_PYTHON", "") not in ("", "0")
+
+
+def _load_c() -> ModuleType | None:
+    """The C extension configured from this module's constants (one source of truth), or None when it is not built."""
+    try:
+        from mcpguard.detect import _numscan  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    _numscan.configure([w.encode() for w in ALL_CONTEXT if w.isascii()], _CONTEXT_WINDOW, sorted(_BARE_LENGTHS),
+                       sorted(_LONG_GROUP_SHAPES), sorted(_SPACED_SHAPES), _MIN_FAMILY_DIGITS, _MAX_FAMILY_DIGITS)
+    return _numscan
+
+
+_NUMSCAN = None if _pure_python_forced() else _load_c()
+#: Which candidate pass :func:`scan_numbers` runs: ``"c"`` (the extension) or ``"python"`` (fallback / forced).
+BACKEND = "c" if _NUMSCAN is not None else "python"
 
 
 def _classify(ctx: ScanContext, s: int, e: int, out: list[Span], allow_split: bool = True) -> bool:
@@ -154,7 +200,8 @@ def _classify(ctx: ScanContext, s: int, e: int, out: list[Span], allow_split: bo
         if not mentions(ctx.before(s, 32), ALL_CONTEXT):
             return False
     groups = tuple(len(p) for p in parts)
-    if len(groups) > 1 and max(groups) > 4 and groups not in _LONG_GROUP_SHAPES and (s == 0 or buf[s - 1] != 43):
+    if len(groups) > 1 and max(groups) > 4 and groups not in _LONG_GROUP_SHAPES and not _INTL_LEFT.search(
+            buf, max(0, s - 5), s):
         # Besides international "+CC …" numbers, no family writes a multi-group number with a group over 4 digits
         # except these shapes (order numbers like 2024-000123 end here); space-joined numbers get the token retry.
         return _split_retry(ctx, s, e, raw, groups, out) if allow_split else False
@@ -214,13 +261,14 @@ def _classify(ctx: ScanContext, s: int, e: int, out: list[Span], allow_split: bo
 
 def _split_retry(ctx: ScanContext, s: int, e: int, raw: bytes, groups: tuple[int, ...], out: list[Span]) -> bool:
     """"id 12345 010-1234-5678": numbers joined by single spaces; retry each space-separated token on its own (only
-    tokens that carry their own grouping, so a failed card never yields a 12-digit "id" inside it)."""
+    tokens that carry their own grouping, so a failed card never yields a 12-digit "id" inside it, and contiguous tokens
+    of a length some family takes bare: two cards joined by one space)."""
     if b" " not in raw or groups in _SPACED_SHAPES:
         return False
     found = False
     pos = s
     for tok in raw.split(b" "):
-        if (b"-" in tok or b"." in tok) and len(tok) >= 7:
+        if ((b"-" in tok or b"." in tok) and len(tok) >= 7) or (tok.isdigit() and len(tok) in _BARE_LENGTHS):
             found = _classify(ctx, pos, pos + len(tok), out, False) or found
         pos += len(tok) + 1
     return found
@@ -234,7 +282,9 @@ def _iban(ctx: ScanContext, s: int, e: int, out: list[Span]) -> None:
 
     for cut in range(len(compact), 14, -1):
         cand = compact[:cut]
-        if _stdnum_iban.is_valid(cand):
+        # check_country=False: the ISO 13616 structure and mod-97 check decide; python-stdnum's per-country bank
+        # registries lag reality (they reject BE68 5390 0754 7034, the standard Belgian example).
+        if _stdnum_iban.is_valid(cand, check_country=False):
             if cand in TEST_IBANS and not ctx.flag_placeholders:
                 return
             # Map the compact length back to the raw span.
@@ -251,7 +301,33 @@ def _iban(ctx: ScanContext, s: int, e: int, out: list[Span]) -> None:
 
 def scan_numbers(ctx: ScanContext, stats: dict[str, int] | None = None) -> list[Span]:
     """All numeric PII spans in the scan buffer (see the module docstring). ``stats["candidates"]`` counts
-    candidates when a dict is given."""
+    candidates (``CANDIDATES`` matches, before any reject) when a dict is given. Same result on both backends."""
+    if _NUMSCAN is not None:
+        return _scan_numbers_c(ctx, stats, _NUMSCAN.scan)
+    return _scan_numbers_py(ctx, stats)
+
+
+def _scan_numbers_c(ctx: ScanContext, stats: dict[str, int] | None,
+                    scan: Callable[[bytes], tuple[int, list[int]]]) -> list[Span]:
+    """:func:`scan_numbers` through the extension's ``scan``: it returns only candidates that can still be findings
+    (kind 0: a digit run, 1: an IBAN, 2: a token of a run that :func:`_classify` would hand to :func:`_split_retry`)."""
+    out: list[Span] = []
+    count, flat = scan(ctx.buf)
+    it = iter(flat)
+    for s, e, kind in zip(it, it, it):
+        if kind == 0:
+            _classify(ctx, s, e, out)
+        elif kind == 1:
+            _iban(ctx, s - 2, e, out)
+        else:
+            _classify(ctx, s, e, out, False)
+    if stats is not None:
+        stats["candidates"] = stats.get("candidates", 0) + count
+    return out
+
+
+def _scan_numbers_py(ctx: ScanContext, stats: dict[str, int] | None = None) -> list[Span]:
+    """:func:`scan_numbers` in pure Python (the fallback, and the reference the extension is tested against)."""
     out: list[Span] = []
     classes = ctx.buf.translate(CLASS_TABLE)
     count = 0
@@ -271,7 +347,7 @@ def scan_numbers(ctx: ScanContext, stats: dict[str, int] | None = None) -> list[
             # cheap substring screen of the 40 bytes before it; Korean context (non-ASCII, "?" here) goes on.
             if lower is None:
                 lower = ctx.lower
-            lo = max(0, s - 40)
+            lo = max(0, s - _CONTEXT_WINDOW)
             if lower.find(b"?", lo, s) < 0 and _ASCII_CONTEXT.search(lower, lo, s) is None:
                 continue
         _classify(ctx, s, e, out)
@@ -280,4 +356,4 @@ def scan_numbers(ctx: ScanContext, stats: dict[str, int] | None = None) -> list[
     return out
 
 
-__all__ = ["CANDIDATES", "CLASS_TABLE", "candidates", "scan_numbers"]
+__all__ = ["BACKEND", "CANDIDATES", "CLASS_TABLE", "candidates", "scan_numbers"]
