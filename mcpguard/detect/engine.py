@@ -7,7 +7,10 @@ evasion (:mod:`mcpguard.detect.normalize`), encoded one byte per character, and 
    confirmed by its rule's regex, boundary check and validator (:mod:`mcpguard.detect.secrets`, ``infra``, e-mail);
 2. the numeric pass (:mod:`mcpguard.detect.pii.numbers`): one candidate scan, dispatch to checksum validators;
 3. JSON-key context: a value leaf under a secret-looking key (``/db/password``) is judged by the key's family;
-4. custom rules from the config (screened for ReDoS, run on the folded text).
+4. custom rules from the config (screened for ReDoS, run on the folded text);
+5. the decode layer (:mod:`mcpguard.detect.decode`): percent/escape/HTML-entity/base64/hex text is decoded and the
+   decoded texts are scanned by steps 1-4 (and decoded again, up to ``MAX_DEPTH``); their spans cover the encoded
+   characters.
 
 Spans are mapped back to original offsets, split per leaf, filtered by ``disabled_types`` and confidence thresholds,
 and made non-overlapping per leaf (highest confidence, then longest, then rule priority wins).
@@ -30,7 +33,8 @@ if TYPE_CHECKING:  # the config module (pydantic) is imported by whoever builds 
     from mcpguard.config import DetectionConfig
 from mcpguard.detect.base import AnchoredRule, ScanContext, Span
 from mcpguard.detect.custom import CompiledCustomRule, compile_custom
-from mcpguard.detect.normalize import OffsetMap, fold
+from mcpguard.detect.decode import MAX_DEPTH, find_pieces
+from mcpguard.detect.normalize import OffsetMap, ascii_view, fold
 from mcpguard.detect.pii.numbers import scan_numbers
 from mcpguard.detect.prefilter import Anchor, Finder, build_finder
 from mcpguard.detect.rules import NUMERIC_TYPES, anchored_rules
@@ -124,6 +128,13 @@ class Engine:
         counters (``candidates``, ``anchor_hits``)."""
         if not leaves:
             return []
+        joined, starts, spans = self._spans(leaves, stats, 0)
+        return self._resolve(leaves, joined, starts, spans)
+
+    def _spans(self, leaves: Sequence[Leaf], stats: dict[str, int] | None, depth: int) -> tuple[str, list[int],
+                                                                                               list[Span]]:
+        """``(joined text, leaf starts, spans in joined offsets)`` before resolution; ``depth`` counts decode levels
+        (:mod:`mcpguard.detect.decode`)."""
         texts = [leaf.text for leaf in leaves]
         joined = _SEP.join(texts)
         starts: list[int] = []
@@ -132,11 +143,18 @@ class Engine:
             starts.append(pos)
             pos += len(t) + 1
         folded, omap = joined, _IDENTITY
-        if not joined.isascii():
-            folded, omap = _fold_leaves(texts, starts)
-        buf = folded.encode("ascii", "replace")
-        keys = [leaf.path[leaf.path.rfind("/") + 1 :].lower() for leaf in leaves] if (
-            len(leaves) > 1 or leaves[0].path) else None
+        if joined.isascii():
+            buf = joined.encode("ascii")
+        else:
+            # One C pass when nothing folds (the common case: Hangul, CJK, accents-free text); else fold per leaf.
+            view = ascii_view(joined) if ascii_view is not None else None
+            if view is None:
+                folded, omap = _fold_leaves(texts, starts)
+                view = folded.encode("ascii", "replace")
+            buf = view
+        # The last pointer segment of every leaf: the JSON key a value sits under (context for rules and key context).
+        segs = [leaf.path[leaf.path.rfind("/") + 1 :] for leaf in leaves]
+        keys = [seg.lower() for seg in segs] if (len(leaves) > 1 or leaves[0].path) else None
         ctx = ScanContext(buf, folded, self.config.flag_placeholders, self.config.default_region, keys)
         raw: list[Span] = []
         seen: set[tuple[int, int]] = set()
@@ -165,23 +183,49 @@ class Engine:
             if not omap.identity:
                 sp = Span(omap.start(sp.start), omap.end(sp.end), sp.type, sp.rule, sp.category, sp.confidence)
             spans.append(sp)
-        spans.extend(self._key_context(leaves, starts, spans))
-        return self._resolve(leaves, joined, starts, spans)
+        spans.extend(self._key_context(leaves, segs, starts, spans))
+        if depth < MAX_DEPTH:
+            spans.extend(self._decoded(leaves, joined, buf if omap.identity else joined.encode("ascii", "replace"),
+                                       starts, spans, depth))
+        return joined, starts, spans
 
-    def _key_context(self, leaves: Sequence[Leaf], starts: list[int], found: list[Span]) -> list[Span]:
-        """Spans for value leaves whose JSON key announces a secret (``{"password": "hunter2"}``) or an account id."""
+    def _decoded(self, leaves: Sequence[Leaf], joined: str, buf: bytes, starts: list[int], spans: list[Span],
+                 depth: int) -> list[Span]:
+        """Spans of values found in encoded text (:mod:`mcpguard.detect.decode`), on the encoded characters: the
+        decoded pieces are scanned together as leaves (each under its leaf's path, for key context), and each span
+        keeps its type and confidence, its rule suffixed ``.decoded:<encoding>``."""
+        covered = sorted((sp.start, sp.end) for sp in spans)
+        pieces = find_pieces(leaves, joined, buf, starts, covered)
+        if not pieces:
+            return []
+        inner = [Leaf(leaves[p.leaf].path, "value", p.text) for p in pieces]
+        _, istarts, ispans = self._spans(inner, None, depth + 1)
+        out: list[Span] = []
+        for sp in ispans:
+            k = bisect.bisect_right(istarts, sp.start) - 1
+            piece = pieces[k]
+            got = piece.encoded_span(sp.start - istarts[k], sp.end - istarts[k])
+            if got is not None:
+                out.append(Span(got[0], got[1], sp.type, f"{sp.rule}.decoded:{piece.encoding}", sp.category,
+                                sp.confidence))
+        return out
+
+    def _key_context(self, leaves: Sequence[Leaf], segs: list[str], starts: list[int], found: list[Span]) -> list[Span]:
+        """Spans for value leaves whose JSON key announces a secret (``{"password": "hunter2"}``) or an account id.
+        ``segs[i]`` is the last pointer segment of ``leaves[i]``."""
         out: list[Span] = []
         covered: set[int] | None = None
         families = self._path_families
-        for i, leaf in enumerate(leaves):
-            path = leaf.path
-            seg = path[path.rfind("/") + 1 :]
+        for i, seg in enumerate(segs):
             family = families.get(seg, "")
             if family == "":
                 family = _path_family(seg)
                 if len(families) < 8192:
                     families[seg] = family
-            if family is None or leaf.kind == "key":
+            if family is None:
+                continue
+            leaf = leaves[i]
+            if leaf.kind == "key":
                 continue
             text = leaf.text
             if family == "account":

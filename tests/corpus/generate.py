@@ -590,13 +590,74 @@ def prose() -> tuple[dict, list]:
     return text_result(Text().add(en_prose(8) if R.random() < 0.7 else ko_prose(10)))
 
 
+# ---------------------------------------------------------------- encoded values (mcpguard.detect.decode)
+
+
+def _b64_span(blob_start: int, plain: str, value: str) -> tuple[int, int]:
+    """The span of the base64 groups that encode ``value`` inside base64(``plain``) (RFC 4648 §4: 3 bytes per
+    4 characters), as the engine reports it."""
+    raw = plain.encode()
+    bs = raw.index(value.encode())
+    be = bs + len(value.encode())
+    n = len(base64.b64encode(raw))
+    return blob_start + 4 * (bs // 3), blob_start + min(n, 4 * -(-be // 3))
+
+
+def _escape_one(encoding: str, c: str) -> str:
+    if encoding == "percent":
+        return "".join(f"%{b:02X}" for b in c.encode())
+    if encoding == "escape":
+        return f"\\u{ord(c):04x}"
+    return f"&#{ord(c)};" if R.random() < 0.7 else f"&#x{ord(c):x};"
+
+
+def _escaped(encoding: str, value: str) -> str:
+    """``value`` with its punctuation (and, at random, some letters) escaped in ``encoding``."""
+    return "".join(_escape_one(encoding, c) if not c.isalnum() or ord(c) > 127 or R.random() < 0.2 else c
+                   for c in value)
+
+
+def encoded_text() -> tuple[dict, list]:
+    """Values that reach a tool result percent-encoded, JSON-escaped twice, as HTML entities, base64 or hex."""
+    t = Text()
+    for _ in range(R.randrange(2, 5)):
+        encoding = R.choice(["percent", "escape", "html", "base64", "hex"])
+        typ = R.choice(["email", "email", "aws_access_key_id", "github_token", "jwt", "phone", "kr_rrn"])
+        value = {"email": email, "aws_access_key_id": aws_key_id, "github_token": gh_token, "jwt": jwt_token,
+                 "phone": phone, "kr_rrn": rrn}[typ]()
+        context = {"phone": "phone: ", "kr_rrn": "주민등록번호 "}.get(typ, "")
+        if encoding in ("percent", "escape", "html"):
+            lead = {"percent": "GET /callback?next=%2Fhome&q=", "escape": '{"raw": "{\\"note\\": \\"',
+                    "html": "<td>"}[encoding]
+            t.add(lead + _escaped(encoding, context)).val(_escaped(encoding, value), typ)
+            t.add({"percent": "&lang=ko HTTP/1.1\n", "escape": '\\"}"}\n', "html": "</td>\n"}[encoding])
+        elif encoding == "base64":
+            plain = f"{context}{value}" if R.random() < 0.5 else f"# {EN.sentence()}\nOWNER={context}{value}\nDEBUG=0\n"
+            blob = base64.b64encode(plain.encode()).decode()
+            t.add("payload (base64): ")
+            s, e = _b64_span(t.n, plain, value)
+            t.spans.append((s, e, typ))
+            t.add(blob + "\n")
+        else:
+            plain = f"{context}{value}"
+            t.add("hex dump: ")
+            bs = len(context.encode())
+            t.spans.append((t.n + 2 * bs, t.n + 2 * (bs + len(value.encode())), typ))
+            t.add(plain.encode().hex() + "\n")
+    # Hard negatives: hex and base64 that decode to binary, and a UUID.
+    t.add(f"etag {EN.sha256()} id {EN.uuid4().replace('-', '')} integrity sha384-{base64.b64encode(R.randbytes(48)).decode()}\n")
+    return text_result(t)
+
+
 SHAPES = {
     "prose": [(prose, 1.0)],
     "digit": [(sql_rows_text, 0.3), (sql_rows_json, 0.25), (log_lines, 0.25), (aws_cli, 0.2)],
     "secret": [(env_file, 0.3), (yaml_config, 0.2), (python_source, 0.2), (secrets_doc, 0.3)],
     "mcp": [(git_log, 0.25), (http_response, 0.2), (listing, 0.15), (infra_text, 0.2), (pii_text, 0.15), (blob, 0.05)],
+    # Last, so adding it left every earlier record as it was.
+    "encoded": [(encoded_text, 1.0)],
 }
-COUNTS = {"prose": 600, "digit": 300, "secret": 220, "mcp": 420}
+COUNTS = {"prose": 600, "digit": 300, "secret": 220, "mcp": 420, "encoded": 80}
 
 
 def main() -> None:

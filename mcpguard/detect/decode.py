@@ -1,0 +1,355 @@
+"""The decode layer: secrets and PII hidden in percent-encoded, escaped, HTML-entity, base64 and hex text.
+
+:func:`find_pieces` finds encoded regions of one frame's joined leaves and decodes them; the engine scans the decoded
+texts as extra leaves (one scan for all of them) and :meth:`Piece.encoded_span` maps each finding back onto the
+**encoded** text, so transforms redact or tokenize the encoded bytes in place. Encodings and triggers:
+
+- ``percent`` (RFC 3986 §2.1): runs of ``%XX``; only when the buffer contains ``%``. Decoded with
+  ``urllib.parse.unquote_to_bytes``; a run that is not UTF-8 is left as it is. ``+`` is not read as a space.
+- ``escape`` (JSON RFC 8259 §7 ``\\uXXXX`` incl. surrogate pairs; JavaScript ``\\xXX`` as a code point): only when the
+  buffer contains a backslash. ``\\n``, ``\\"`` and the other one-letter escapes are not decoded.
+- ``html`` (HTML numeric and named character references): only when the buffer contains ``&``; ``html.unescape``.
+- ``base64`` (RFC 4648 §4, and the URL-safe alphabet of §5) and ``hex`` (§8): runs of at least :data:`MIN_RUN`
+  characters of the base64 alphabet. Hex when the run is hex digits of even length (a ``0x`` prefix allowed), else
+  base64 (padding optional, a length of 1 mod 4 never decodes), ``validate=True``.
+
+For the three escape encodings the decoded text is a *window* of :data:`WINDOW` characters either side of the escapes
+(merged when they overlap, never beyond the leaf), so the context a rule needs (``email=kim%40x.com``) is there; a
+finding in a window that covers no decoded escape is dropped (the plain scan reports it). A base64 or hex run is
+decoded on its own.
+
+Precision: decoded bytes are kept only when they are text (strict UTF-8 and at least :data:`MIN_PRINTABLE` printable
+characters), so hashes, UUIDs, git SHAs, random ids, key material and images (binary when decoded) are dropped after
+decoding a :data:`PROBE`-character prefix. Cost: at most :data:`BUDGET` encoded characters are decoded per scan (a
+longer run is decoded up to the budget; the rest is not scanned); ``data`` of MCP ``image``/``audio`` content blocks is
+never decoded. The engine decodes decoded text again up to :data:`MAX_DEPTH` levels (``base64(percent(...))``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+import html
+import re
+import threading
+from typing import NamedTuple, Sequence
+from urllib.parse import unquote_to_bytes
+
+from mcpguard.types import Leaf
+
+#: Decoding levels: 1 decodes the frame's text, 2 also decodes what that decoding produced. No deeper.
+MAX_DEPTH = 2
+#: Encoded characters decoded per scan (per ``scan_leaves`` call and per level), so a huge blob has a bounded cost.
+BUDGET = 256 * 1024
+#: Shortest base64/hex run considered (12 bytes of base64, 8 of hex).
+MIN_RUN = 16
+#: Characters of a base64/hex run decoded first to reject binary cheaply.
+PROBE = 64
+#: Context characters kept either side of escapes (percent, escape, html).
+WINDOW = 96
+#: Share of printable characters (plus tab, CR, LF) decoded text must have.
+MIN_PRINTABLE = 0.95
+
+_B64_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-"
+# Base64 alphabet but "-" -> "a", everything else -> " ": runs are then found with bytes.find (C speed).
+_RUN_TABLE = bytes(0x61 if i in _B64_CHARS and i != 0x2D else 0x20 for i in range(256))
+_DASHED = re.compile(rb"[A-Za-z0-9+/_\-]*")
+# The first character of base64 of text encodes the top 6 bits of a byte in 0x09-0x7f or a UTF-8 lead byte
+# (0xc2-0xf4): C-Z, a-f, w-z, 0-9; the first hex digit of text is 0, 2-7 or c-f. Anything else ("/path", "+1",
+# words starting with g-v) is no encoded text.
+_FIRST = frozenset(b"CDEFGHIJKLMNOPQRSTUVWXYZabcdefwxyz0123456789")
+_RUN_NEEDLE = b"a" * MIN_RUN
+_HEX_DIGITS = b"0123456789abcdefABCDEF"
+#: First hex digit of a text byte: 0 (tab, LF, CR), 2-7 (printable ASCII), c-f (UTF-8 lead bytes).
+_HEX_HIGH = frozenset(b"0234567cdefCDEF")
+_PRINTABLE = bytes(range(0x20, 0x7F)) + b"\t\n\r"
+
+# Each pattern starts with its trigger byte as a literal: CPython's re then searches for that byte at C speed (a leading
+# group would make it try every position).
+_PERCENT = re.compile(rb"%[0-9A-Fa-f]{2}(?:%[0-9A-Fa-f]{2})*")
+_ESCAPE = re.compile(rb"\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2})(?:\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}))*")
+_HTML = re.compile(rb"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+_local = threading.local()  # .scratch: this thread's Hyperscan scratch space for _screen
+_screen = None  # a Hyperscan database answering "is there any run of MIN_RUN base64 characters?", or False
+
+
+def _hs_screen():  # type: ignore[no-untyped-def]
+    """The Hyperscan screen for base64/hex runs (one ``HS_FLAG_SINGLEMATCH`` pattern), or False without Hyperscan."""
+    global _screen
+    if _screen is None:
+        try:
+            import hyperscan
+
+            db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            db.compile(expressions=[rb"[A-Za-z0-9+/_]{%d}" % MIN_RUN], ids=[0], elements=1,
+                       flags=[hyperscan.HS_FLAG_SINGLEMATCH])
+            _screen = db
+        except Exception:  # noqa: BLE001 - no Hyperscan (or it cannot compile): the stdlib path finds the same runs
+            _screen = False
+    return _screen
+
+
+class Piece(NamedTuple):
+    """One decoded region of the joined leaves.
+
+    ``leaf`` is the index of the leaf holding it; ``start``/``end`` its half-open offsets in the joined text; ``text``
+    the decoded text; ``encoding`` one of ``percent``, ``escape``, ``html``, ``base64``, ``hex``. For the escape
+    encodings ``segs`` lists ``(decoded_start, joined_start, joined_end, decoded)`` per part (``decoded`` False for
+    literal text copied as is); for base64/hex it is empty and ``offset`` is where the encoded digits start (after
+    ``0x``).
+    """
+
+    leaf: int
+    start: int
+    end: int
+    text: str
+    encoding: str
+    segs: tuple[tuple[int, int, int, bool], ...] = ()
+    offset: int = 0
+
+    def encoded_span(self, s: int, e: int) -> tuple[int, int] | None:
+        """The joined-text span of the encoded characters that decode to ``text[s:e]`` (``0 <= s < e``), or None when
+        that part of the text was not encoded (a literal part of an escape window). Base64 spans are rounded out to
+        whole 4-character groups (RFC 4648 §4: 3 bytes per group), hex spans are 2 characters per byte."""
+        if self.segs:
+            segs = self.segs
+            keys = [x[0] for x in segs]
+            i = bisect.bisect_right(keys, s) - 1
+            j = bisect.bisect_right(keys, e - 1) - 1
+            # Kept when a decoded escape is inside the value or right next to it ("key%20AKIA…": the escape is what
+            # made the plain scan miss the value's boundary); a value of only literal text elsewhere is dropped.
+            lo_k = bisect.bisect_right(keys, max(0, s - 1)) - 1
+            hi_k = bisect.bisect_right(keys, e) - 1
+            if not any(segs[k][3] for k in range(lo_k, hi_k + 1)):
+                return None
+            ds, js, je, dec = segs[i]
+            lo = js if dec else js + (s - ds)
+            ds, js, je, dec = segs[j]
+            hi = je if dec else js + (e - ds)
+            return lo, hi
+        if self.text.isascii():
+            bs, be = s, e
+        else:
+            bs = len(self.text[:s].encode("utf-8"))
+            be = bs + len(self.text[s:e].encode("utf-8"))
+        if self.encoding == "hex":
+            return self.offset + 2 * bs, self.offset + 2 * be
+        return self.offset + 4 * (bs // 3), min(self.end, self.offset + 4 * (-(-be // 3)))
+
+
+def _is_text(data: bytes, prefix: bool = False) -> str | None:
+    """``data`` as a ``str`` when it is text (strict UTF-8, at least :data:`MIN_PRINTABLE` printable), else None.
+    ``prefix``: ``data`` is the start of longer data, so a character cut at its end is allowed (and dropped)."""
+    if not data:
+        return None
+    if data.isascii():
+        bad = len(data.translate(None, _PRINTABLE))
+        return data.decode("ascii") if bad <= len(data) * (1 - MIN_PRINTABLE) else None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if not (prefix and exc.start >= len(data) - 3 and exc.reason == "unexpected end of data"):
+            return None
+        text = data[: exc.start].decode("utf-8")
+    bad = sum(1 for c in text if not c.isprintable() and c not in "\t\n\r")
+    return text if bad <= len(text) * (1 - MIN_PRINTABLE) else None
+
+
+def _runs(buf: bytes) -> list[tuple[int, int]]:
+    """Half-open spans of runs of base64-alphabet bytes (``-`` included) in ``buf`` that hold at least
+    :data:`MIN_RUN` consecutive bytes other than ``-`` and start with a byte that can begin encoded text."""
+    screen = _hs_screen()
+    if screen:
+        hit: list[int] = []
+        # One scratch space per thread: Hyperscan allows one scan per scratch at a time (see prefilter.py).
+        scratch = getattr(_local, "scratch", None)
+        if scratch is None:
+            scratch = _local.scratch = screen.scratch.clone()
+        screen.scan(buf, match_event_handler=lambda *_: hit.append(1), scratch=scratch)
+        if not hit:
+            return []
+    # "-" is left out of the search so UUIDs and dashed ids (never 16 characters between dashes) are no runs at all;
+    # a found run is then extended over dashes (base64url).
+    marks = buf.translate(_RUN_TABLE)
+    out = []
+    first = _FIRST
+    i = marks.find(_RUN_NEEDLE)
+    while i >= 0:
+        s = len(marks[:i].rstrip(b"a"))  # the run may start before the first full needle
+        e = marks.find(b" ", i + MIN_RUN)
+        if e < 0:
+            e = len(marks)
+        if buf[e : e + 1] == b"-" or (s and buf[s - 1] == 0x2D):
+            e = _DASHED.match(buf, e).end()
+            lo = max(0, s - 4096)
+            s = lo + len(buf[lo:s].rstrip(_B64_CHARS))
+        if buf[s] in first:
+            out.append((s, e))
+        i = marks.find(_RUN_NEEDLE, e)
+    return out
+
+
+def _skipped_leaves(leaves: Sequence[Leaf]) -> set[int]:
+    """Indices of the ``data`` leaves of MCP ``image``/``audio`` content blocks (binary by definition)."""
+    types = {leaf.path: leaf.text for leaf in leaves if leaf.kind == "value" and leaf.path.endswith("/type")}
+    out = set()
+    for i, leaf in enumerate(leaves):
+        if leaf.kind == "value" and leaf.path.endswith("/data"):
+            if types.get(leaf.path[:-5] + "/type") in ("image", "audio"):
+                out.add(i)
+    return out
+
+
+def _decode_run(run: bytes) -> tuple[str, bytes, int] | None:
+    """``(encoding, decoded bytes, digits offset)`` for one run (already cut to the budget), or None. A run of hex
+    digits (with an optional ``0x``) is only ever hex: a hash or id is rejected there, never retried as base64."""
+    off = 2 if run[:2] in (b"0x", b"0X") else 0
+    if not run[off:].translate(None, _HEX_DIGITS):
+        if len(run) % 2 or run[off] not in _HEX_HIGH:  # text starts with a byte in 0x09-0x7f or a UTF-8 lead
+            return None
+        if _is_text(binascii.unhexlify(run[off : off + PROBE]), True) is None:
+            return None
+        try:
+            return "hex", binascii.unhexlify(run[off:]), off
+        except binascii.Error:
+            return None
+    if b"-" in run and not run.translate(None, _HEX_DIGITS + b"-"):
+        return None  # a UUID or another dashed hex id
+    body = run.rstrip(b"=")
+    if len(run) - len(body) > 2 or len(body) % 4 == 1:
+        return None
+    urlsafe = b"-" in body or b"_" in body
+    if urlsafe and (b"+" in body or b"/" in body):
+        return None
+    pad = b"=" * (-len(body) % 4)
+    if urlsafe:
+        body = body.replace(b"-", b"+").replace(b"_", b"/")
+    try:
+        head = base64.b64decode(body[:PROBE] + (b"" if len(body) > PROBE else pad), validate=True)
+        if _is_text(head, len(body) > PROBE) is None:
+            return None
+        return "base64", base64.b64decode(body + pad, validate=True), 0
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _escape_windows(joined: str, buf: bytes, starts: list[int], pattern: re.Pattern[bytes], encoding: str,
+                    budget: list[int]) -> list[Piece]:
+    """Decoded windows around the escapes ``pattern`` finds (see the module docstring)."""
+    tokens = [(m.start(), m.end()) for m in pattern.finditer(buf)]
+    if not tokens:
+        return []
+    pieces: list[Piece] = []
+    k = 0
+    while k < len(tokens) and budget[0] > 0:
+        li = bisect.bisect_right(starts, tokens[k][0]) - 1
+        leaf_end = starts[li + 1] - 1 if li + 1 < len(starts) else len(joined)
+        lo = max(starts[li], tokens[k][0] - WINDOW)
+        hi = min(leaf_end, tokens[k][1] + WINDOW)
+        group = [tokens[k]]
+        k += 1
+        while k < len(tokens) and tokens[k][0] < hi:
+            hi = min(leaf_end, tokens[k][1] + WINDOW)
+            group.append(tokens[k])
+            k += 1
+        budget[0] -= hi - lo
+        parts: list[str] = []
+        segs: list[tuple[int, int, int, bool]] = []
+        n = 0
+        pos = lo
+        for ts, te in group:
+            decoded = _decode_token(buf[ts:te], encoding)
+            if decoded is None:
+                continue
+            if ts > pos:
+                segs.append((n, pos, ts, False))
+                parts.append(joined[pos:ts])
+                n += ts - pos
+            segs.append((n, ts, te, True))
+            parts.append(decoded)
+            n += len(decoded)
+            pos = te
+        if not any(s[3] for s in segs):
+            continue
+        if hi > pos:
+            segs.append((n, pos, hi, False))
+            parts.append(joined[pos:hi])
+        pieces.append(Piece(li, lo, hi, "".join(parts), encoding, tuple(segs)))
+    return pieces
+
+
+def _decode_token(token: bytes, encoding: str) -> str | None:
+    """One escape token decoded (``""``-free), or None when it does not decode to text."""
+    try:
+        if encoding == "percent":
+            out = unquote_to_bytes(token).decode("utf-8")
+        elif encoding == "escape":
+            units = []
+            i = 0
+            while i < len(token):
+                n = 4 if token[i + 1] == 0x75 else 2  # \u: 4 hex digits, \x: 2
+                units.append(int(token[i + 2 : i + 2 + n], 16))
+                i += 2 + n
+            # UTF-16 code units, so a surrogate pair becomes one character; a lone surrogate fails.
+            out = b"".join(u.to_bytes(2, "little") for u in units).decode("utf-16-le")
+        else:
+            text = token.decode("ascii")
+            out = html.unescape(text)
+            if out == text:
+                return None
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not out or _is_text(out.encode("utf-8")) is None:
+        return None
+    return out
+
+
+def find_pieces(leaves: Sequence[Leaf], joined: str, buf: bytes, starts: list[int],
+                covered: Sequence[tuple[int, int]] = ()) -> list[Piece]:
+    """Every decodable region of the joined leaves (``joined``, leaves separated by ``\\x00``; ``buf`` its scan
+    buffer, one byte per character with the same offsets; ``starts[i]`` where leaf ``i`` starts), within
+    :data:`BUDGET`. A base64/hex run inside one of the ``covered`` spans (sorted ``(start, end)`` of findings the plain
+    scan made: a JWT, a key) is not decoded: it is reported whole already. Never raises on malformed encodings (they
+    are skipped)."""
+    budget = [BUDGET]
+    pieces: list[Piece] = []
+    for trigger, pattern, encoding in ((b"%", _PERCENT, "percent"), (b"\\", _ESCAPE, "escape"), (b"&", _HTML, "html")):
+        if trigger in buf:
+            pieces.extend(_escape_windows(joined, buf, starts, pattern, encoding, budget))
+    if len(buf) < MIN_RUN:
+        return pieces
+    runs = _runs(buf)
+    if not runs:
+        return pieces
+    skipped: set[int] | None = None
+    for s, e in runs:
+        if budget[0] <= 0:
+            break
+        # Up to two "=" of padding end the run ("=" is not in the run alphabet: it only ever trails).
+        if buf[e : e + 1] == b"=":
+            e += 2 if buf[e + 1 : e + 2] == b"=" else 1
+        if covered:
+            k = bisect.bisect_right(covered, (s, len(buf))) - 1
+            if k >= 0 and covered[k][1] >= e:
+                continue
+        li = bisect.bisect_right(starts, s) - 1
+        if skipped is None:
+            skipped = _skipped_leaves(leaves)
+        if li in skipped:
+            continue
+        cut = e if e - s <= budget[0] else s + (budget[0] // 4) * 4
+        budget[0] -= cut - s
+        got = _decode_run(buf[s:cut])
+        if got is None:
+            continue
+        encoding, data, off = got
+        text = _is_text(data, cut < e)
+        if text is None:
+            continue
+        pieces.append(Piece(li, s, cut, text, encoding, (), s + off))
+    return pieces
+
+
+__all__ = ["BUDGET", "MAX_DEPTH", "MIN_RUN", "Piece", "find_pieces"]

@@ -1,0 +1,294 @@
+"""The decode layer (mcpguard.detect.decode): values hidden in percent-encoded, escaped, HTML-entity, base64 and hex
+text are found, reported on the encoded characters, and removed by protect; binary-looking ids are not findings."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import html
+import json
+import re
+import uuid
+import zlib
+from urllib.parse import quote, unquote
+
+import pytest
+
+from mcpguard.config import Config
+from mcpguard.crypto import MemoryKeyProvider
+from mcpguard.detect import decode
+from mcpguard.detect.decode import Piece, find_pieces
+from mcpguard.runtime import NO_AUDIT, build_pipeline
+from mcpguard.types import Context, Direction, Leaf
+
+EMAIL = "minsu.kim@acme-corp.co.kr"
+AKID = "AKIAQYLPMN5HHHFPZAM2"
+RRN = "900101-1234568"
+PHONE = "010-2345-6789"
+
+
+def _gh_token() -> str:
+    b62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    body = "aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0"
+    n, check = zlib.crc32(body.encode()), ""
+    for _ in range(6):
+        n, r = divmod(n, 62)
+        check = b62[r] + check
+    return "ghp_" + body + check
+
+
+GH = _gh_token()
+JWT = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MjQyIiwibmFtZSI6Ik1pbnN1In0."
+       "c2lnbmF0dXJlc2lnbmF0dXJlc2lnbmF0dXJlc2ln")
+ENV = f"# prod\nNODE_ENV=production\nDB_PASSWORD=Xk29vLq8mZt4\nAWS_ACCESS_KEY_ID={AKID}\nGITHUB_TOKEN={GH}\n"
+
+# What each value looks like in each encoding, and the plain text it is embedded in.
+CASES = {
+    "email": (EMAIL, "email"),
+    "aws": (AKID, "aws_access_key_id"),
+    "github": (GH, "github_token"),
+    "rrn": (f"주민등록번호 {RRN}", "kr_rrn"),
+    "phone": (f"phone: {PHONE}", "phone"),
+}
+
+
+def _enc(s: str, one) -> str:
+    # Every third character and every non-alphanumeric one, so all-alphanumeric tokens are encoded too.
+    return "".join(one(c) if i % 3 == 1 or not c.isalnum() or ord(c) > 127 else c for i, c in enumerate(s))
+
+
+def _percent(s: str) -> str:
+    return _enc(s, lambda c: quote(c, safe="") if ord(c) > 127 else f"%{ord(c):02X}")
+
+
+def _escape(s: str) -> str:
+    return _enc(s, lambda c: f"\\u{ord(c):04x}")
+
+
+def _html(s: str) -> str:
+    return _enc(s, lambda c: f"&#{ord(c)};")
+
+
+def _b64(s: str) -> str:
+    return base64.b64encode(s.encode()).decode()
+
+
+def _hex(s: str) -> str:
+    return s.encode().hex()
+
+
+ENCODERS = {"percent": _percent, "escape": _escape, "html": _html, "base64": _b64, "hex": _hex}
+DECODERS = {
+    "percent": unquote,
+    "escape": lambda s: json.loads('"' + s + '"'),
+    "html": html.unescape,
+    "base64": lambda s: base64.b64decode(s + "=" * (-len(s) % 4)).decode("utf-8", "replace"),
+    "hex": lambda s: binascii.unhexlify(s[: len(s) // 2 * 2]).decode("utf-8", "replace"),
+}
+
+
+@pytest.mark.parametrize("encoding", sorted(ENCODERS))
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_encoded_values_are_found_on_the_encoded_span(engine, encoding, case):
+    plain, typ = CASES[case]
+    encoded = ENCODERS[encoding](plain)
+    text = f"result: {encoded} (end)"
+    found = [f for f in engine.scan_text(text) if f.type == typ]
+    assert len(found) == 1, (encoding, case, engine.scan_text(text))
+    f = found[0]
+    assert f.rule.endswith(f".decoded:{encoding}")
+    assert f.value == text[f.start : f.end]
+    assert text.index(encoded) <= f.start and f.end <= text.index(encoded) + len(encoded)
+    # The encoded span decodes to something containing the value (base64 rounds out to whole 4-character groups).
+    value = plain.split(" ")[-1]
+    assert value in DECODERS[encoding](f.value)
+
+
+def test_confidence_is_the_inner_confidence_and_plain_text_is_untouched(engine):
+    inner = {f.type: f.confidence for f in engine.scan_text(f"x {AKID} y")}
+    got = engine.scan_text(f"x {_b64(AKID)} y")
+    assert [(f.type, f.confidence) for f in got] == [("aws_access_key_id", inner["aws_access_key_id"])]
+    # A plain value next to an escape is reported by the plain scan, not again as "decoded".
+    plain = engine.scan_text(f"mail {EMAIL} and 50%25 off")
+    assert [(f.type, f.rule) for f in plain] == [("email", "email.address")]
+
+
+def test_base64_spans_round_to_whole_groups_inside_an_env_file(engine):
+    blob = _b64(ENV)
+    text = f"data: {blob}"
+    found = {f.type: f for f in engine.scan_text(text)}
+    assert {"generic_secret", "aws_access_key_id", "github_token"} <= set(found)
+    base = text.index(blob)
+    for typ, value in (("aws_access_key_id", AKID), ("github_token", GH), ("generic_secret", "Xk29vLq8mZt4")):
+        f = found[typ]
+        assert (f.start - base) % 4 == 0 and ((f.end - base) % 4 == 0 or f.end == len(text))
+        bs, be = ENV.index(value), ENV.index(value) + len(value)
+        assert f.start - base == 4 * (bs // 3) and f.end - base == min(len(blob), 4 * -(-be // 3))
+        assert f.rule.endswith(".decoded:base64")
+
+
+def test_kubernetes_secret_and_jwt_inside_base64(engine):
+    text = f"apiVersion: v1\nkind: Secret\ndata:\n  session: {_b64('jwt=' + JWT)}\n  mail: {_b64(EMAIL)}\n"
+    types = {f.type for f in engine.scan_text(text)}
+    assert {"jwt", "email"} <= types
+    # Under a secret-announcing key the whole encoded value is a finding already (and is not decoded again).
+    k8s = "data:\n  password: cGFzc3dvcmQxMjM0NQ==\n"
+    [f] = engine.scan_text(k8s)
+    assert f.value == "cGFzc3dvcmQxMjM0NQ==" and f.type == "generic_secret"
+
+
+def test_two_levels_are_decoded_and_no_more():
+    from mcpguard.detect.engine import build_engine
+
+    eng = build_engine()
+    two = _b64(_percent(f"mail={EMAIL}"))
+    assert [f.type for f in eng.scan_text(f"x {two} y")] == ["email"]
+    assert eng.scan_text(f"x {two} y")[0].rule == "email.address.decoded:percent.decoded:base64"
+    three = _b64(_b64(_percent(EMAIL)))
+    assert eng.scan_text(f"x {three} y") == []
+    assert decode.MAX_DEPTH == 2
+
+
+def test_urlsafe_base64_and_unpadded_and_0x_hex(engine):
+    raw = f"token {GH} owner {EMAIL}??>>"
+    urlsafe = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    assert "-" in urlsafe or "_" in urlsafe
+    assert {"github_token", "email"} <= {f.type for f in engine.scan_text(f"v={urlsafe}")}
+    assert [f.type for f in engine.scan_text(f"blob 0x{_hex(EMAIL)}")] == ["email"]
+
+
+@pytest.mark.parametrize("text", [
+    "sha256 " + hashlib.sha256(b"x").hexdigest(),
+    "commit 9fceb02d0ae598e95dc970b74767f19372d61af8 Merge branch 'main'",
+    "ids " + " ".join(uuid.UUID(int=i * 7919 + 1).hex for i in range(20)),
+    "uuids " + " ".join(str(uuid.UUID(int=i * 104729 + 3)) for i in range(20)),
+    "integrity sha512-" + base64.b64encode(hashlib.sha512(b"pkg").digest()).decode(),
+    "png " + base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4).decode(),
+    "key " + base64.b64encode(hashlib.sha256(b"k").digest() * 2).decode(),
+    "path /usr/local/lib/python3/site-packages/requests/adapters and internationalization",
+    "snowflake 1234567890123456789 and 20242024202420242024",
+    "50% off & free shipping &amp; returns, C:\\x\\users",
+])
+def test_hard_negatives(engine, text):
+    assert engine.scan_text(text) == []
+
+
+def test_binary_runs_are_rejected_by_the_text_check():
+    assert decode._decode_run(hashlib.sha256(b"x").hexdigest().encode()) is None
+    assert decode._decode_run(base64.b64encode(bytes(range(200))).rstrip(b"=")) is None
+    assert decode._is_text(b"plain ascii text") == "plain ascii text"
+    assert decode._is_text("한국어 텍스트".encode()) == "한국어 텍스트"
+    assert decode._is_text(b"\xff\xfe\x00\x01garbage") is None
+
+
+def test_image_and_audio_data_are_not_decoded(engine):
+    hidden = _b64(f"contact {EMAIL} key {AKID}")
+    leaves = [Leaf("/content/0/type", "value", "image"), Leaf("/content/0/data", "value", hidden),
+              Leaf("/content/1/type", "value", "audio"), Leaf("/content/1/data", "value", hidden),
+              Leaf("/content/2/type", "value", "resource"), Leaf("/content/2/blob", "value", hidden)]
+    found = engine.scan_leaves(leaves)
+    assert {f.path for f in found} == {"/content/2/blob"}
+
+
+def test_budget_bounds_a_5mb_blob(monkeypatch):
+    # A 5 MB base64 run of text: only the first BUDGET characters are decoded (counted via the decoder).
+    calls: list[int] = []
+    real = base64.b64decode
+
+    def counting(data, *a, **kw):
+        calls.append(len(data))
+        return real(data, *a, **kw)
+
+    monkeypatch.setattr(decode.base64, "b64decode", counting)
+    blob = _b64(("lorem ipsum dolor sit amet " * 200_000)[:3_750_000])
+    assert len(blob) >= 5_000_000
+    leaves = [Leaf("/a", "value", f"{blob}")]
+    joined = leaves[0].text
+    pieces = find_pieces(leaves, joined, joined.encode(), [0])
+    assert sum(calls) <= decode.BUDGET + decode.PROBE + 4
+    assert len(pieces) == 1 and pieces[0].end - pieces[0].start <= decode.BUDGET
+
+
+def test_budget_is_shared_by_all_runs_of_a_frame():
+    run = _b64("hello world, this is text. " * 40)
+    text = " ".join([run] * 200)
+    pieces = find_pieces([Leaf("", "value", text)], text, text.encode(), [0])
+    assert sum(p.end - p.start for p in pieces) <= decode.BUDGET
+    assert 0 < len(pieces) < 200
+
+
+def test_piece_span_mapping_for_escape_windows():
+    text = "a=kim%40acme.io"
+    [piece] = find_pieces([Leaf("", "value", text)], text, text.encode(), [0])
+    assert piece.text == "a=kim@acme.io" and piece.encoding == "percent"
+    assert piece.encoded_span(2, 13) == (2, 15)  # kim@acme.io -> kim%40acme.io
+    assert piece.encoded_span(0, 2) is None  # literal text only: not an encoded value
+    assert Piece(0, 0, 8, "ab", "hex", (), 0).encoded_span(1, 2) == (2, 4)
+
+
+def test_malformed_encodings_never_raise(engine):
+    for text in ["%zz%4", "\\u12\\uD800 x", "&#99999999; &#x110000; &bogus;", "QUtJQVFZ" * 3 + "=====",
+                 "abcd" * 4 + "a", "\\uD83D\\uDE00 ok"]:
+        engine.scan_text(text)
+
+
+def _protect(text: str) -> str:
+    p = build_pipeline(Config(), keys=MemoryKeyProvider(), audit=NO_AUDIT)
+    msg = {"jsonrpc": "2.0", "id": 1, "result": {"content": [{"type": "text", "text": text}], "isError": False}}
+    out = p.protect(msg, Context(Direction.SERVER_TO_CLIENT, method="tools/call", server="t"))
+    assert out.kind == "forward"
+    return out.message["result"]["content"][0]["text"]
+
+
+def _decodable(text: str) -> str:
+    """Everything a reader could recover from ``text`` by the five decodings (runs decoded where they decode)."""
+    out = [text, unquote(text), html.unescape(text)]
+    try:
+        out.append(json.loads('"' + text.replace('"', '\\"').replace("\n", "\\n") + '"'))
+    except ValueError:
+        pass
+    for m in re.finditer(r"[A-Za-z0-9+/_-]{8,}={0,2}", text):
+        run = m.group().replace("-", "+").replace("_", "/")
+        for k in range(4):  # every group alignment
+            part = run[k:].rstrip("=")
+            part = part[: len(part) // 4 * 4]
+            try:
+                out.append(base64.b64decode(part).decode("utf-8", "replace"))
+            except ValueError:
+                pass
+        for k in range(2):
+            try:
+                out.append(binascii.unhexlify(m.group()[k:][: (len(m.group()) - k) // 2 * 2]).decode("utf-8", "replace"))
+            except ValueError:
+                pass
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("encoding", sorted(ENCODERS))
+def test_protect_leaves_neither_the_value_nor_a_decodable_form(encoding):
+    payload = f"owner {EMAIL} key {AKID} token {GH}"
+    encoded = ENCODERS[encoding](payload)
+    out = _protect(f"export: {encoded} done")
+    assert encoded not in out
+    recovered = _decodable(out)
+    for value in (EMAIL, AKID, GH):
+        assert value not in recovered, (encoding, out)
+
+
+def test_protect_base64_env_file():
+    out = _protect(f"file .env (base64): {_b64(ENV)}")
+    recovered = _decodable(out)
+    for value in ("Xk29vLq8mZt4", AKID, GH):
+        assert value not in recovered
+    assert "[REDACTED" in out or "tok_" in out or out != f"file .env (base64): {_b64(ENV)}"
+
+
+def test_stdlib_run_finder_matches_the_hyperscan_screen(monkeypatch):
+    text = (f"a {_b64(EMAIL)} b {_hex(AKID)} c {hashlib.sha1(b'x').hexdigest()} d "
+            f"{base64.urlsafe_b64encode(ENV.encode()).decode()} e short QUJD")
+    leaves = [Leaf("", "value", text)]
+    with_screen = find_pieces(leaves, text, text.encode(), [0])
+    monkeypatch.setattr(decode, "_screen", False)
+    without = find_pieces(leaves, text, text.encode(), [0])
+    assert with_screen == without and len(without) == 3
