@@ -23,6 +23,14 @@
    object keys replaced), actions and keyed fingerprints.
 
 Tokens are never restored toward the client; a result echoing a restored value is detected and tokenized again.
+
+*Streams.* A value split across consecutive chunks of one logical stream (progress or logging notifications, stderr
+lines, a streamed body) is found by :mod:`mcpguard.detect.stream` (:meth:`Pipeline.stream_table`), which holds each
+chunk back until its continuation has been scanned. The door then protects each released chunk with
+``carried=`` findings (:meth:`Pipeline.protect`, :meth:`Pipeline.protect_text`): they join the engine's own findings
+and take the same decide → transform → audit path. A carried finding that is only a part of its value (the rest is in
+another chunk) is never masked: a mask keeps the part's tail, which would show more of the value than one mask of the
+whole; it is redacted instead (tokenize and encrypt stay, being reversible rather than revealing).
 """
 
 from __future__ import annotations
@@ -31,7 +39,8 @@ import logging
 import re
 import time
 from collections import Counter, defaultdict
-from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 from mcpguard.audit.store import AuditLog
 from mcpguard.config import Config
@@ -43,6 +52,9 @@ from mcpguard.tokens import Restored, Tokenizer
 from mcpguard.transform import Transformer
 from mcpguard.transform.encrypt import opens_with
 from mcpguard.types import ACTION_RANK, Action, Context, Decision, Direction, Finding, Leaf, Outcome
+
+if TYPE_CHECKING:
+    from mcpguard.detect.stream import StreamTable
 
 log = logging.getLogger("mcpguard.pipeline")
 
@@ -93,7 +105,7 @@ def message_kind(message: Mapping[str, Any]) -> str:
 
 class Pipeline:
     """Protects frames for one configuration. Built by :func:`mcpguard.runtime.build_pipeline`; thread-safe as long
-    as its engine is (the token store and audit log lock themselves)."""
+    as its engine is (the tokenizer, token stores, audit log and tool guard lock themselves)."""
 
     def __init__(self, config: Config, *, engine: Engine, audit: AuditLog | None, tokenizer: Tokenizer | None,
                  transformer: Transformer, toolguard: ToolGuardHook | None = None,
@@ -111,15 +123,24 @@ class Pipeline:
 
     # -- messages ----------------------------------------------------------------------------------------------
 
-    def protect(self, message: dict[str, Any], ctx: Context) -> Outcome:
+    def protect(self, message: dict[str, Any], ctx: Context, *, carried: Sequence[Finding] = ()) -> Outcome:
         """Protect one parsed JSON-RPC message travelling in ``ctx.direction``.
+
+        ``carried`` are findings a stream scanner made for string leaves of this message across chunk boundaries
+        (:attr:`mcpguard.detect.stream.Released.findings`): each names its leaf by ``path``/``kind`` with ``str``
+        offsets into that leaf's text *as received*; they are decided, transformed and audited with the rest. When
+        the tool guard or token restore changed such a leaf, the part can no longer be placed and the whole string
+        is covered instead.
 
         Never mutates ``message``. Raises :class:`mcpguard.errors.AuditUnavailable` when the audit record cannot be
         written and ``audit.fail_closed``; :class:`mcpguard.errors.FrameTooDeep` for over-deep JSON;
-        :class:`mcpguard.errors.CryptoError` when a stored token mapping fails to open.
+        :class:`mcpguard.errors.CryptoError` when a stored token mapping fails to open;
+        :class:`mcpguard.errors.MCPGuardError` (``internal_error``) when a carried finding names no string of the
+        message or lies outside it.
         """
         if not isinstance(message, dict):
             raise FrameError("a JSON-RPC message must be a JSON object (batches are not supported)")
+        received = message
         c2s = ctx.direction is Direction.CLIENT_TO_SERVER
         method = ctx.method or (message.get("method") if isinstance(message.get("method"), str) else None)
         toolguard_audit: dict[str, Any] | None = None
@@ -150,9 +171,14 @@ class Pipeline:
         # finding that is not allowed refuses the frame: otherwise they are an unscanned channel for a secret.
         leaves = leaves + _envelope_leaves(message)
         findings = self.engine.scan_leaves(leaves) if leaves else []
+        if carried:
+            findings = findings + _place_carried(carried, leaves, received if received is not message else None,
+                                                 changed)
         if findings:
             findings = self._drop_marked(findings, {(leaf.path, leaf.kind): leaf.text for leaf in leaves}, ctx)
         decisions = decide(findings, ctx, self.config, restored=restored_spans)
+        if carried:
+            decisions = _no_masked_parts(decisions)
         enforce = self.config.mode == "enforce"
 
         blocks = [d for d in decisions if d.action is Action.BLOCK
@@ -175,14 +201,19 @@ class Pipeline:
             outcome.audit = self._write(fields)
         return outcome
 
-    def protect_text(self, text: str, ctx: Context) -> tuple[str, list[Decision]]:
+    def protect_text(self, text: str, ctx: Context, *, carried: Sequence[Finding] = ()) -> tuple[str, list[Decision]]:
         """Protect plain text (a stderr line, ``mcpguard scan`` input): returns the text to pass on and the
         decisions. A ``block`` in enforce mode replaces the whole text with ``[BLOCKED:<types>]``. Audited like a
-        frame (``method`` from ``ctx``, e.g. ``"stderr"``). Raises like :meth:`protect`."""
+        frame (``method`` from ``ctx``, e.g. ``"stderr"``). ``carried`` are a stream scanner's findings for this
+        text (path ``""``, offsets into ``text``), as in :meth:`protect`. Raises like :meth:`protect`."""
         findings = self.engine.scan_text(text, path="") if text else []
+        if carried:
+            findings = findings + _place_carried(carried, [Leaf("", "value", text)], None, {})
         if findings:
             findings = self._drop_marked(findings, {("", "value"): text}, ctx)
         decisions = decide(findings, ctx, self.config)
+        if carried:
+            decisions = _no_masked_parts(decisions)
         out = text
         kind = "forward"
         if self.config.mode == "enforce":
@@ -195,6 +226,15 @@ class Pipeline:
         if decisions or self.config.audit.record_clean:
             self._write(self._frame_fields(ctx, ctx.method or "text", None, decisions, {}, kind))
         return out, decisions
+
+    def stream_table(self, **bounds: Any) -> StreamTable:
+        """A :class:`mcpguard.detect.stream.StreamTable` over this pipeline's engine with the configured
+        ``detection.stream_window``; ``bounds`` are its keyword arguments (``max_streams``, ``max_held``,
+        ``max_held_chars``, ``hold_seconds``). Chunks it releases are protected with ``carried=`` their findings."""
+        from mcpguard.detect.stream import StreamTable
+
+        window = getattr(self.config.detection, "stream_window", None)
+        return StreamTable(self.engine, window=window, **bounds)  # type: ignore[arg-type]
 
     # -- stages ------------------------------------------------------------------------------------------------
 
@@ -380,6 +420,52 @@ def _envelope_leaves(message: Mapping[str, Any]) -> list[Leaf]:
         if isinstance(rid, str):
             out.append(Leaf("/id", "value", rid))
     return out
+
+
+def _place_carried(carried: Iterable[Finding], leaves: Sequence[Leaf], received: Mapping[str, Any] | None,
+                   changed: Mapping[tuple[str, str], str]) -> list[Finding]:
+    """``carried`` checked against the leaves they name. ``received`` is the message as the stream saw it when the
+    tool guard replaced it; a leaf whose text changed since (there, or by token restore in ``changed``) gets the
+    finding widened to the whole leaf. Raises :class:`MCPGuardError` for a finding that cannot be placed: skipping it
+    would forward the value."""
+    texts = {(leaf.path, leaf.kind): leaf.text for leaf in leaves}
+    out: list[Finding] = []
+    for f in carried:
+        key = (f.path, f.kind)
+        text = texts.get(key)
+        if text is None or not 0 <= f.start < f.end:
+            raise MCPGuardError("a carried stream finding names no string of this frame; frame refused",
+                                reason="internal_error")
+        moved = key in changed or (received is not None and f.kind == "value"
+                                   and _pointer_text(received, f.path) != text)
+        if moved:
+            f = replace(f, start=0, end=len(text))
+        elif f.end > len(text):
+            raise MCPGuardError("a carried stream finding lies outside its string; frame refused",
+                                reason="internal_error")
+        if f.end > f.start:
+            out.append(f)
+    return out
+
+
+def _pointer_text(message: Mapping[str, Any], pointer: str) -> str | None:
+    """The string at JSON pointer ``pointer`` in ``message`` (RFC 6901), or None."""
+    node: Any = message
+    for seg in leaves_mod.split_pointer(pointer):
+        if isinstance(node, dict):
+            node = node.get(seg)
+        elif isinstance(node, list) and seg.isdigit() and int(seg) < len(node):
+            node = node[int(seg)]
+        else:
+            return None
+    return node if isinstance(node, str) else None
+
+
+def _no_masked_parts(decisions: list[Decision]) -> list[Decision]:
+    """Decisions with ``mask`` on a part of a split value (the finding covers less than its value) turned into
+    ``redact``: masks of two parts would show a tail of each."""
+    return [replace(d, action=Action.REDACT) if d.action is Action.MASK
+            and len(d.finding.value) > d.finding.end - d.finding.start else d for d in decisions]
 
 
 def _reason_of(outcome: Outcome) -> str:

@@ -16,20 +16,20 @@ SIGTERM, SIGKILL of the process group), and the stderr filter.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from mcpguard.errors import MCPGuardError
 from mcpguard.jsonrpc.framing import Limits, LineSplitter
-from mcpguard.types import Context, Direction
+from mcpguard.types import Direction
 from mcpguard.wrap.child import Child, exit_status, spawn_failed, start
 from mcpguard.wrap.env import child_env
 from mcpguard.wrap.router import BLOCKED_CODE, SERVER_EXITED_CODE, Notices, Protector, Router
 from mcpguard.wrap.settings import SpawnSettings
-from mcpguard.wrap.stderr import LineCutter, PemGate, decode_piece
+from mcpguard.wrap.stderr import LineCutter, StderrFilter
 from mcpguard.wrap.streams import ByteSink, open_reader
 
 S2C = Direction.SERVER_TO_CLIENT
@@ -47,6 +47,10 @@ class Prepared:
     grace: float = 2.0
     #: The server's name for contexts (audit, tokens, pins), when known only after validation.
     server: str | None = None
+    #: Work that may be done ahead of need (e.g. compiling the tool guard's poisoning rules, needed only for the
+    #: first ``tools/list`` result): run once, after the first frame reaches the client, so it delays neither
+    #: start-up nor the ``initialize`` answer. Exceptions are ignored: the work happens on first use anyway.
+    warm: Callable[[], object] | None = None
 
 
 class Wrapper:
@@ -93,7 +97,9 @@ class Wrapper:
         self._client_done: asyncio.Event | None = None
         self._escalate: asyncio.Event | None = None
         self._signalled = 0
-        self._pem = PemGate()
+        self._stderr: StderrFilter | None = None
+        self._held: asyncio.Event | None = None  # set while the router or the stderr filter holds something
+        self._warm: Callable[[], object] | None = None
 
     # --- lifecycle ------------------------------------------------------------------------------------------------
 
@@ -104,6 +110,7 @@ class Wrapper:
         loop.set_exception_handler(self._loop_error)
         self._client_done = asyncio.Event()
         self._escalate = asyncio.Event()
+        self._held = asyncio.Event()
         if self.popen is None:
             env = child_env(self.environ, passthrough=self.spawn_settings.passthrough,
                             extra=self.spawn_settings.env)
@@ -134,11 +141,14 @@ class Wrapper:
             self.grace = prepared.grace
             if prepared.server:
                 self.server = prepared.server
-            self.router = Router(self.pipeline, server=self.server, limits=self.limits, note=self.note)
+            self._warm = prepared.warm
+            self.router = Router(self.pipeline, server=self.server, limits=self.limits, note=self.note,
+                                 hold_streams=True)
+            self._stderr = StderrFilter(self.pipeline, server=self.server, fd=self.diag_fd, note=self.note)
             await self.sink.open()
             client_task = asyncio.create_task(self._client_pump())
             child_task = asyncio.create_task(self._child_pump())
-            tasks = [client_task, child_task]
+            tasks = [client_task, child_task, asyncio.create_task(self._release_timer())]
             stderr_task = None
             if child.read_stderr is not None:
                 stderr_task = asyncio.create_task(self._stderr_pump())
@@ -161,6 +171,7 @@ class Wrapper:
             await child.reap_group(0.2)
             if stderr_task is not None:
                 await asyncio.wait({stderr_task}, timeout=0.1)
+            self._stderr.finish()
             await self.sink.flush(1.0)
             return exit_status(child.returncode)
         finally:
@@ -171,6 +182,13 @@ class Wrapper:
             if child.returncode is None or child.group_alive():
                 child.signal_group(signal.SIGKILL)
             self.sink.close()
+
+    @staticmethod
+    def _run_warm(warm: Callable[[], object]) -> None:
+        try:
+            warm()
+        except Exception:  # noqa: BLE001 - optional work; it is done again (and fails closed) on first use
+            pass
 
     def _on_signal(self) -> None:
         # First signal: orderly shutdown. A signal during shutdown skips the current wait (the caller is impatient:
@@ -207,10 +225,29 @@ class Wrapper:
         await child.wait_exited(5.0)
 
     async def _fail_in_flight(self, status: int) -> None:
-        """Answer every open client request: the server is gone."""
+        """Release held notifications and answer every open client request: the server is gone."""
         n = self.router.fail_in_flight(status) if self.router is not None else 0
         if n:
             self.note("server_exited", f"server exited; answered {n} open request(s) with an error")
+        await self._flush()
+
+    async def _release_timer(self) -> None:
+        """Let go of notifications and stderr lines held longer than their hold time (see the router and
+        :class:`~mcpguard.wrap.stderr.StderrFilter`)."""
+        assert self._held is not None and self.router is not None and self._stderr is not None
+        while True:
+            due = [t for t in (self.router.next_release(), self._stderr.next_release()) if t is not None]
+            if not due:
+                self._held.clear()
+                await self._held.wait()
+                continue
+            delay = min(due) - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+                continue
+            now = time.monotonic()
+            self.router.release_due(now)
+            self._stderr.release_due(now)
             await self._flush()
 
     def _loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
@@ -230,6 +267,12 @@ class Wrapper:
             await self.sink.write(data)
             if self.sink.closed and self._client_done is not None:
                 self._client_done.set()
+            warm = self._warm
+            if warm is not None:
+                # The first answer is out (normally ``initialize``); the client takes a moment to send the next
+                # request, which is when the deferred work is cheapest.
+                self._warm = None
+                asyncio.get_running_loop().call_soon(self._run_warm, warm)
         if router.to_child:
             data = b"".join(router.to_child)
             router.to_child = []
@@ -259,6 +302,8 @@ class Wrapper:
                 break
             for item in splitter.feed(chunk):
                 deliver(item)
+            if self.router is not None and self.router.holding:
+                self._held.set()  # type: ignore[union-attr]
             await self._flush()
         for item in splitter.finish():
             deliver(item)
@@ -273,25 +318,12 @@ class Wrapper:
             if not chunk:
                 break
             for piece in cutter.feed(chunk):
-                self._stderr_line(piece)
+                self._stderr.line(piece)  # type: ignore[union-attr]
+            if self._stderr.holding:  # type: ignore[union-attr]
+                self._held.set()  # type: ignore[union-attr]
         for piece in cutter.finish():
-            self._stderr_line(piece)
-
-    def _stderr_line(self, piece: bytes) -> None:
-        text = self._pem.feed(decode_piece(piece))
-        if text is None:
-            return
-        try:
-            ctx = Context(S2C, method="stderr", server=self.server)
-            text, _ = self.pipeline.protect_text(text, ctx)  # type: ignore[union-attr]
-        except Exception as exc:  # noqa: BLE001 - fail closed: withhold the line
-            reason = exc.reason if isinstance(exc, MCPGuardError) else "internal_error"
-            self.note("stderr_withheld", f"a server stderr line was withheld ({reason})")
-            return
-        try:
-            os.write(self.diag_fd, (text + "\n").encode("utf-8", "replace"))
-        except OSError:
-            pass
+            self._stderr.line(piece)  # type: ignore[union-attr]
+        self._stderr.finish()  # type: ignore[union-attr]
 
     # --- frames ---------------------------------------------------------------------------------------------------
 

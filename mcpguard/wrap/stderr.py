@@ -5,12 +5,23 @@ in editor logs. Each line is decoded as UTF-8 (invalid bytes replaced), cut into
 :data:`MAX_LINE_BYTES`, stripped of terminal control sequences and passed through ``protect_text`` before it is
 written. A private key printed over several lines is withheld as a block (:class:`PemGate`). A line that cannot be
 protected (e.g. the audit log is unavailable) is withheld, with a value-free notice.
+
+:class:`StderrFilter` puts it together. The lines form one stream (:mod:`mcpguard.detect.stream`, joined with no
+separator, so a token wrapped at 64 or 76 columns reads as one): each line is held until a later line shows that no
+value can still cross its end, or until :data:`HOLD_SECONDS` pass, and a value found across lines is protected in
+every line it touches. A PEM block ends the stream.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from collections.abc import Callable
+from typing import Any
+
+from mcpguard.errors import MCPGuardError
+from mcpguard.types import Context, Direction, Finding
 
 #: Longest piece of one stderr line scanned and written at once (bytes); longer lines are cut.
 MAX_LINE_BYTES = 16 * 1024
@@ -126,4 +137,89 @@ class PemGate:
 
 ProtectText = Callable[[str], str]
 
-__all__ = ["MAX_LINE_BYTES", "LineCutter", "PemGate", "ProtectText", "decode_piece", "sanitize"]
+#: How long a stderr line may be held waiting for the next one (seconds).
+HOLD_SECONDS = 0.05
+_KEY = "stderr"
+
+
+class StderrFilter:
+    """The ``filter`` mode of the child's stderr after :class:`LineCutter`: :meth:`line` takes each piece (bytes),
+    :meth:`release_due` is called by the caller's timer at :meth:`next_release`, :meth:`finish` at end of stream.
+
+    ``pipeline`` needs ``protect_text(text, ctx, *, carried=())``; with ``stream_table`` too, lines are scanned as one
+    stream (module docstring), else line by line. Protected lines are written to ``fd`` with ``\\n``; a line that
+    cannot be protected is withheld and ``note(kind, text)`` gets a value-free notice. ``clock`` is monotonic
+    seconds.
+    """
+
+    def __init__(self, pipeline: Any, *, server: str, fd: int = 2,
+                 note: Callable[..., None] = lambda kind, text=None: None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.pipeline = pipeline
+        self.ctx = Context(Direction.SERVER_TO_CLIENT, method="stderr", server=server)
+        self.fd = fd
+        self.note = note
+        self.clock = clock
+        self._pem = PemGate()
+        factory = getattr(pipeline, "stream_table", None)
+        self._table = factory(max_streams=1, hold_seconds=HOLD_SECONDS) if callable(factory) else None
+
+    @property
+    def holding(self) -> int:
+        """Lines held back."""
+        return self._table.holding if self._table is not None else 0
+
+    def next_release(self) -> float | None:
+        """When (``clock`` seconds) :meth:`release_due` has a line to let go, or None."""
+        return self._table.next_due() if self._table is not None else None
+
+    def line(self, piece: bytes) -> None:
+        """One piece from :class:`LineCutter`: decoded, PEM-gated, scanned with the lines around it, written when
+        released."""
+        text = self._pem.feed(decode_piece(piece))
+        if text is None:
+            return
+        if self._table is None:
+            self._emit(text, [])
+        elif text == PemGate.MARKER:
+            self.finish()  # the withheld block breaks the stream: what follows does not continue what came before
+            self._emit(text, [])
+        else:
+            try:
+                released = self._table.push(_KEY, text, text, now=self.clock())
+            except Exception as exc:  # noqa: BLE001 - fail closed: an unscanned line is not written
+                self.note("stderr_withheld", f"a server stderr line was withheld ({type(exc).__name__})")
+                return
+            for r in released:
+                self._emit(r.payload, r.findings)
+
+    def release_due(self, now: float | None = None) -> None:
+        """Write the lines held for :data:`HOLD_SECONDS` without a successor (the stream's tail is kept)."""
+        if self._table is not None:
+            for released in self._table.release_due(self.clock() if now is None else now):
+                self._emit(released.payload, released.findings)
+
+    def finish(self) -> None:
+        """End of the stream: write what is held and forget the carried tail."""
+        if self._table is not None:
+            for released in self._table.end(_KEY):
+                self._emit(released.payload, released.findings)
+
+    def _emit(self, text: str, carried: list[Finding]) -> None:
+        try:
+            if carried:
+                text, _ = self.pipeline.protect_text(text, self.ctx, carried=carried)
+            else:
+                text, _ = self.pipeline.protect_text(text, self.ctx)
+        except Exception as exc:  # noqa: BLE001 - fail closed: withhold the line; the text may quote it
+            reason = exc.reason if isinstance(exc, MCPGuardError) else "internal_error"
+            self.note("stderr_withheld", f"a server stderr line was withheld ({reason})")
+            return
+        try:
+            os.write(self.fd, (text + "\n").encode("utf-8", "replace"))
+        except OSError:
+            pass
+
+
+__all__ = ["HOLD_SECONDS", "MAX_LINE_BYTES", "LineCutter", "PemGate", "ProtectText", "StderrFilter", "decode_piece",
+           "sanitize"]
