@@ -14,9 +14,15 @@ Two interchangeable finders return the same ``(position, anchor index)`` pairs:
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import stat
+import sys
+import threading
 from dataclasses import dataclass
-from typing import Callable, Protocol, Sequence
+from pathlib import Path
+from typing import Any, Callable, Protocol, Sequence
 
 #: Bytes that group anchors in the pure-Python finder (rare in prose, present in most token syntaxes).
 PIVOTS = b"-_.:@=~/"
@@ -43,7 +49,8 @@ class Anchor:
 
 class Finder(Protocol):
     """Finds anchor occurrences: ``find(buf, lower) -> [(start, anchor_index), …]`` where ``lower()`` returns the
-    lower-cased buffer (computed lazily, shared with the rules)."""
+    lower-cased buffer (computed lazily, shared with the rules). ``find`` may be called from several threads at
+    once."""
 
     name: str
 
@@ -140,31 +147,182 @@ class PythonFinder:
 
 _HS_CACHE: dict[tuple[Anchor, ...], object] = {}
 
+#: First line of a cache file; the format version is part of the cache key too.
+_DISK_MAGIC = b"mcpguard-hsdb 1\n"
+#: Cache files kept per directory (older ones are removed when a new one is written).
+_DISK_KEEP = 8
+
+
+def _hs_exprs(anchors: Sequence[Anchor], caseless_flag: int) -> tuple[list[bytes], list[int]]:
+    exprs, flags = [], []
+    for a in anchors:
+        if a.kind == "py":
+            # Never matches: keeps ids aligned with the anchor list (Hyperscan needs a non-empty pattern).
+            exprs.append(b"\\x00\\x01\\x00\\x01\\x00")
+        else:
+            exprs.append(a.text if a.kind == "hs" else _hs_escape(a.text))
+        flags.append(caseless_flag if a.caseless else 0)
+    return exprs, flags
+
+
+def cache_dir(environ: Any = None) -> Path | None:
+    """The per-user directory for compiled Hyperscan databases: ``$XDG_CACHE_HOME/mcpguard`` when that variable
+    holds an absolute path, else ``~/.cache/mcpguard`` (XDG Base Directory Specification 0.8); None when neither can
+    be determined. ``environ`` defaults to ``os.environ``."""
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        home = env.get("HOME") or os.path.expanduser("~")
+        if not os.path.isabs(home):
+            return None
+        base = os.path.join(home, ".cache")
+    return Path(base) / "mcpguard"
+
+
+def _disk_key(exprs: Sequence[bytes], flags: Sequence[int], hyperscan: Any) -> str:
+    """SHA-256 (hex) over everything the compiled database depends on: the cache format, the Hyperscan binding's
+    version and build (its file size and mtime: a rebuilt library gets new keys), the machine, and every expression
+    with its flags and id."""
+    h = hashlib.sha256(_DISK_MAGIC)
+    lib = getattr(hyperscan, "__file__", None) or ""
+    try:
+        st = os.stat(lib)
+        build = f"{st.st_size}:{st.st_mtime_ns}"
+    except OSError:
+        build = "?"
+    h.update(f"{getattr(hyperscan, '__version__', '?')}|{build}|{os.uname().machine}|{sys.byteorder}\n".encode())
+    for i, (expr, flag) in enumerate(zip(exprs, flags)):
+        h.update(b"%d:%d:%d:" % (i, flag, len(expr)) + expr)
+    return h.hexdigest()
+
+
+def _private_dir(path: Path) -> bool:
+    """True when ``path`` is a directory owned by this user that no one else may write to (a database from the
+    cache is loaded into a C library, so only a file only we could have written is trusted)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() and not st.st_mode & 0o022
+
+
+def _verified(db: Any, anchors: Sequence[Anchor]) -> bool:
+    """True when ``db`` reports every case-sensitive literal anchor where it occurs in a probe buffer (a loaded
+    database must behave like a freshly compiled one; literal anchors are the ones a probe can be built from)."""
+    probe: list[bytes] = []
+    expected: set[tuple[int, int]] = set()
+    pos = 0
+    for i, a in enumerate(anchors):
+        if a.kind == "literal" and not a.caseless and a.text:
+            probe.append(a.text)
+            expected.add((pos + len(a.text), i))
+            pos += len(a.text) + 1
+    if not probe:
+        return True
+    found: set[tuple[int, int]] = set()
+
+    def on_match(idx: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
+        found.add((to, idx))
+
+    db.scan(b"\x00".join(probe), match_event_handler=on_match)
+    return expected <= found
+
+
+def _load_disk(path: Path, anchors: Sequence[Anchor], hyperscan: Any) -> Any:
+    """The database cached at ``path``, or None when it is absent, unreadable, not ours, corrupt (digest), refused
+    by Hyperscan (version, platform) or fails :func:`_verified`. Never raises."""
+    try:
+        if not _private_dir(path.parent):
+            return None
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o022:
+                return None
+            with os.fdopen(fd, "rb", closefd=False) as f:
+                data = f.read()
+        finally:
+            os.close(fd)
+        head = len(_DISK_MAGIC)
+        digest, blob = data[head: head + 32], data[head + 32:]
+        if data[:head] != _DISK_MAGIC or hashlib.sha256(blob).digest() != digest:
+            return None
+        db = hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK)
+        # A deserialized database comes without the scratch space that compile() allocates.
+        db.scratch = hyperscan.Scratch(db)
+        return db if _verified(db, anchors) else None
+    except Exception:  # noqa: BLE001 - a cache problem only means compiling again; never fail closed on it
+        return None
+
+
+def _store_disk(path: Path, db: Any, hyperscan: Any) -> None:
+    """Write ``db`` to ``path`` atomically (temporary file in the same directory, then ``os.replace``), mode 0600 in
+    a 0700 directory, and prune old cache files. Best effort: errors are ignored. The database holds only the
+    anchors it was compiled from, which are the built-in rules' public literals (custom rules never become anchors,
+    see :func:`mcpguard.detect.engine.build_engine`)."""
+    import tempfile
+
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _private_dir(path.parent):
+            return
+        blob = hyperscan.dumpb(db)
+        fd, tmp = tempfile.mkstemp(prefix=".hsdb-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(_DISK_MAGIC + hashlib.sha256(blob).digest() + blob)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        old = sorted(path.parent.glob("hsdb-*.bin"), key=lambda p: p.stat().st_mtime, reverse=True)[_DISK_KEEP:]
+        for p in old:
+            p.unlink(missing_ok=True)
+    except Exception:  # noqa: BLE001 - best effort; the compiled database is in use either way
+        pass
+
 
 class HyperscanFinder:
-    """Hyperscan block-mode finder; raises ImportError when the ``hyperscan`` module is unavailable."""
+    """Hyperscan block-mode finder; raises ImportError when the ``hyperscan`` module is unavailable.
+
+    The compiled database is kept per process and, with ``disk_cache`` (default), in :func:`cache_dir` as
+    ``hsdb-<key>.bin`` (key: :func:`_disk_key`), so a new process loads it (~0.05 ms) instead of compiling (~8 ms).
+    The file is the cache format line, the SHA-256 of the serialized database (``hyperscan.dumpb``) and the database.
+    Any cache problem (missing, unreadable, not owned by this user, corrupt, from another Hyperscan build) falls back
+    to compiling; the cache never makes construction fail.
+
+    :meth:`find` is safe to call from several threads at once: each thread scans with its own scratch space, cloned
+    from the database's on first use (Hyperscan allows one scan per scratch space at a time; sharing the database's
+    own fails concurrent scans with ``hyperscan.ScratchInUseError``; Hyperscan developer reference, "Scratch
+    Space")."""
 
     name = "hyperscan"
 
-    def __init__(self, anchors: Sequence[Anchor]) -> None:
+    def __init__(self, anchors: Sequence[Anchor], *, disk_cache: bool = True) -> None:
         import hyperscan
 
         key = tuple(anchors)
         db = _HS_CACHE.get(key)
         if db is None:
-            exprs, flags = [], []
-            for a in anchors:
-                if a.kind == "py":
-                    # Never matches: keeps ids aligned with the anchor list (Hyperscan needs a non-empty pattern).
-                    exprs.append(b"\\x00\\x01\\x00\\x01\\x00")
-                else:
-                    exprs.append(a.text if a.kind == "hs" else _hs_escape(a.text))
-                flags.append(hyperscan.HS_FLAG_CASELESS if a.caseless else 0)
-            db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-            db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
+            exprs, flags = _hs_exprs(anchors, hyperscan.HS_FLAG_CASELESS)
+            try:
+                directory = cache_dir() if disk_cache else None
+                path = directory / f"hsdb-{_disk_key(exprs, flags, hyperscan)[:40]}.bin" if directory else None
+            except Exception:  # noqa: BLE001 - no usable cache location: compile, as without a cache
+                path = None
+            db = _load_disk(path, anchors, hyperscan) if path else None
+            if db is None:
+                db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+                db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=flags)
+                if path:
+                    _store_disk(path, db, hyperscan)
             _HS_CACHE[key] = db
         self._db = db
         self._lengths = [a.length if a.kind == "hs" else len(a.text) for a in anchors]
+        self._local = threading.local()  # .scratch: this thread's scratch space
 
     def find(self, buf: bytes, lower: Callable[[], bytes]) -> list[tuple[int, int]]:
         """All ``(start, anchor_index)`` pairs in ``buf``."""
@@ -176,7 +334,10 @@ class HyperscanFinder:
             append((to - lengths[idx], idx))
 
         if buf:
-            self._db.scan(buf, match_event_handler=on_match)  # type: ignore[attr-defined]
+            scratch = getattr(self._local, "scratch", None)
+            if scratch is None:
+                scratch = self._local.scratch = self._db.scratch.clone()  # type: ignore[attr-defined]
+            self._db.scan(buf, match_event_handler=on_match, scratch=scratch)  # type: ignore[attr-defined]
         return out
 
 
@@ -195,4 +356,4 @@ def build_finder(anchors: Sequence[Anchor], use_hyperscan: bool) -> Finder:
     return PythonFinder(anchors)
 
 
-__all__ = ["Anchor", "Finder", "HyperscanFinder", "PIVOTS", "PythonFinder", "build_finder"]
+__all__ = ["Anchor", "Finder", "HyperscanFinder", "PIVOTS", "PythonFinder", "build_finder", "cache_dir"]

@@ -76,11 +76,15 @@ def main(
             # The guard audits through the pipeline and scans with its engine, so it is attached after the build.
             pipeline.toolguard = build_toolguard(config, name=server, argv=argv,
                                                  scan_text=pipeline.engine.scan_text, audit=pipeline.record_event)
+        from mcpguard.toolguard.poisoning import compile_rules
+
         return Prepared(
             pipeline=pipeline,
             limits=Limits(config.wrap.max_frame_bytes, config.wrap.max_depth),
             grace=config.wrap.shutdown_grace_seconds,
             server=server,
+            # Compiled after the first answer instead of here: needed only for the first tools/list result.
+            warm=compile_rules,
         )
 
     wrapper = Wrapper(argv, spawn_settings=spawn, server=name or spawn.name or "default", prepare=prepare,

@@ -2,10 +2,13 @@
 and framing tests do not depend on the detection engine.
 
     python tests/mcpguard/wrap/launch.py [--protector pass|fake|auditfail] [--max-frame N] [--max-depth N] [--grace S]
-                                         [--stderr filter|drop|inherit] [--env-passthrough NAME]... -- CMD ARGS...
+                                         [--stderr filter|drop|inherit] [--env-passthrough NAME]...
+                                         [--warm mark|fail] -- CMD ARGS...
 
 ``pass`` forwards every frame unchanged; ``fake`` is the real :class:`mcpguard.pipeline.Pipeline` with the small
-regex engine from ``tests/mcpguard/fakes.py`` and no audit log (``--audit PATH`` adds one).
+regex engine from ``tests/mcpguard/fakes.py`` and no audit log (``--audit PATH`` adds one). ``--warm mark`` gives
+the session a deferred warm-up (``Prepared.warm``) that writes ``warm-up ran`` to stderr; ``--warm fail`` one that
+raises.
 """
 
 from __future__ import annotations
@@ -62,6 +65,16 @@ def fake_pipeline(audit_path: str | None, tmp: str):
     return build_pipeline(config, engine=FakeEngine(), audit=None if audit_path else NO_AUDIT)
 
 
+def mark_warm() -> None:
+    """A deferred warm-up that says when it ran."""
+    os.write(2, b"warm-up ran\n")
+
+
+def fail_warm() -> None:
+    """A deferred warm-up that fails."""
+    raise RuntimeError("warm-up failed")
+
+
 def main() -> int:
     args = sys.argv[1:]
     split = args.index("--")
@@ -81,7 +94,9 @@ def main() -> int:
             pipeline = AuditFails()
         else:
             pipeline = fake_pipeline(o.get("--audit", [None])[0], tmp)
-        return Prepared(pipeline=pipeline, limits=limits, grace=grace, server="test")
+        warm = o.get("--warm", [None])[0]
+        return Prepared(pipeline=pipeline, limits=limits, grace=grace, server="test",
+                        warm=None if warm is None else (mark_warm if warm == "mark" else fail_warm))
 
     spawn = SpawnSettings(stderr=o.get("--stderr", ["filter"])[0],
                           env_passthrough=tuple(o.get("--env-passthrough", [])))
