@@ -16,6 +16,13 @@ Method (results go to docs/benchmarks.md, "## Hub"):
   the load generator, which would be the bottleneck), N concurrent workers for T seconds, one user (one pooled child)
   and several users (one child each).
 - *memory*: hub RSS before and after opening idle 2025-11-25 sessions (initialize only); RSS of user children.
+- *loop* (``--loop-lag``): in process, one user's big PII-dense result (``--emails`` e-mail addresses, ~36 bytes
+  each) is protected back to back through ``Gateway.protect`` while another user makes ``--small-calls`` sequential
+  small ``tools/call`` s (25 times as many when offloaded) through ``Gateway.call_tool`` and a ticker sleeps 1 ms at a
+  time. Reported: small-call latency (p50/p99/max, ms) and event-loop lag (ticker overshoot, p50/p99/max, ms), with
+  detection *inline* (every frame on the event loop: the hub before detection moved to worker threads) and
+  *offload* (the hub's default); and the CPU time of one big protect, cold (every token new) and warm. Latencies are
+  wall-clock: run on an idle machine and report the load average printed with them.
 """
 
 from __future__ import annotations
@@ -293,6 +300,110 @@ async def inproc(n: int, pipeline: str) -> dict:
     return out
 
 
+def big_frame(emails: int) -> dict:
+    """A ``tools/call`` result of ``emails`` distinct e-mail addresses in one text block (~25 bytes each)."""
+    text = "\n".join(f"row {i}: kim.{i}@acmecorp.co.kr" for i in range(emails))
+    return {"jsonrpc": "2.0", "id": 7, "result": {"content": [{"type": "text", "text": text}]}}
+
+
+async def loop_lag(emails: int, small_calls: int, pipeline: str) -> dict:
+    """See the module docstring (*loop*). Each mode gets a fresh hub data dir (token store, audit log); the big frame
+    is protected twice before measuring (the first time issues and stores every token: reported as cold)."""
+    from types import SimpleNamespace
+
+    import anyio
+    import mcp_types as types
+
+    from hub.app import create_app
+    from hub.auth.base import Principal
+    from hub.auth.dev import DevAuthenticator
+    from mcpguard.types import Direction, Outcome
+
+    class Pass:
+        def protect(self, message, ctx):
+            return Outcome("forward", message)
+
+    class NoCreds:
+        async def resolve(self, principal, connector, credential):
+            return None
+
+    frame = big_frame(emails)
+    out: dict = {"emails": emails, "frame_bytes": len(json.dumps(frame))}
+    for mode, n_small in (("inline", small_calls), ("offload", small_calls * 25)):
+        s = hub_settings(Path(tempfile.mkdtemp()), 0)
+        kw = {"pipeline_factory": (lambda _s: Pass())} if pipeline == "pass" else {}
+        app = create_app(s, authenticator=DevAuthenticator(s), credential_sources={"secret": NoCreds()}, **kw)
+        big_user = Principal(user_id="big@example.com", email="big@example.com", tenant="dev")
+        small_user = Principal(user_id="small@example.com", email="small@example.com", tenant="dev")
+        ctx = SimpleNamespace(request=SimpleNamespace(scope={"hub.principal": small_user}, headers={}),
+                              request_id=1, session=None)
+        params = types.CallToolRequestParams(name="everything__echo", arguments={"message": "x"})
+        async with app.router.lifespan_context(app):
+            gw, pool = app.state.hub.gateway, app.state.hub.pool
+            if mode == "inline":
+                gw.inline_bytes = 1 << 62  # every frame on the event loop, as before the change
+            async with pool.session(small_user, "everything") as inst:
+                await gw._fetch_all(inst, "tools/list")
+            for _ in range(20):
+                await gw.call_tool(ctx, params)
+
+            async def big() -> None:
+                o = await gw.protect(frame, direction=Direction.SERVER_TO_CLIENT, method="tools/call",
+                                     connector="everything", principal=big_user)
+                assert o.kind == "forward"
+
+            warm = []
+            for _ in range(2):
+                c0 = time.process_time()
+                await big()
+                warm.append(time.process_time() - c0)
+            small: list[float] = []
+            lag: list[float] = []
+            done = anyio.Event()
+            bigs = 0
+
+            async def big_loop() -> None:
+                nonlocal bigs
+                while not done.is_set():
+                    await big()
+                    bigs += 1
+                    await anyio.sleep(0)  # a real call yields between results (upstream I/O)
+
+            async def small_loop() -> None:
+                await anyio.sleep(0.05)  # let the first big protect start
+                while len(small) < n_small or bigs == 0:
+                    t = time.perf_counter()
+                    r = await gw.call_tool(ctx, params)
+                    small.append(time.perf_counter() - t)
+                    if r.is_error:
+                        raise RuntimeError("small call failed")
+                done.set()
+
+            async def ticker() -> None:
+                while not done.is_set():
+                    t = time.perf_counter()
+                    await anyio.sleep(0.001)
+                    lag.append(time.perf_counter() - t - 0.001)
+
+            cpu0, t0 = time.process_time(), time.perf_counter()
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(big_loop)
+                tg.start_soon(small_loop)
+                tg.start_soon(ticker)
+            cpu, wall = time.process_time() - cpu0, time.perf_counter() - t0
+        out[mode] = {
+            "big_protect_cold_cpu_s": round(warm[0], 2), "big_protect_warm_cpu_s": round(warm[1], 2),
+            "big_protects": bigs, "small_calls": len(small),
+            "small_p50_ms": round(pct(small, .5), 2), "small_p99_ms": round(pct(small, .99), 2),
+            "small_max_ms": round(max(small) * 1000, 2),
+            "lag_samples": len(lag), "lag_p50_ms": round(pct(lag, .5), 2), "lag_p99_ms": round(pct(lag, .99), 2),
+            "lag_max_ms": round(max(lag) * 1000, 2),
+            "wall_s": round(wall, 2), "process_cpu_s": round(cpu, 2),
+        }
+    out["loadavg"] = os.getloadavg()[0]
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--serve-hub")
@@ -305,6 +416,12 @@ def main() -> None:
     ap.add_argument("--users", type=int, default=4)
     ap.add_argument("--sessions", type=int, default=100)
     ap.add_argument("--json")
+    ap.add_argument("--loop-lag", action="store_true", help="only the event-loop measurement (*loop*)")
+    ap.add_argument("--emails", type=int, default=50_000, help="e-mail addresses in the big result (--loop-lag)")
+    ap.add_argument("--switch-interval", type=float, default=None,
+                    help="sys.setswitchinterval() for the --loop-lag run, seconds (Python's default: 0.005)")
+    ap.add_argument("--small-calls", type=int, default=8,
+                    help="small calls measured with detection inline; 25 times as many offloaded (--loop-lag)")
     ap.add_argument("--loop", choices=["auto", "asyncio"], default="auto",
                     help="uvicorn event loop for both servers: auto (uvloop + httptools when installed) or plain "
                          "asyncio + h11")
@@ -330,6 +447,16 @@ def main() -> None:
             pipeline = "real"
         except Exception:  # noqa: BLE001 - the detection engine is not installed yet
             pipeline = "pass"
+    if a.loop_lag:
+        if a.switch_interval is not None:
+            sys.setswitchinterval(a.switch_interval)
+        res = anyio.run(loop_lag, a.emails, a.small_calls, pipeline)
+        res["pipeline"] = pipeline
+        res["switch_interval_s"] = sys.getswitchinterval()
+        print(json.dumps(res, indent=2))
+        if a.json:
+            Path(a.json).write_text(json.dumps(res, indent=2))
+        return
     data = Path(tempfile.mkdtemp(prefix="hub-bench-"))
     hport, fport = free_port(), free_port()
     auth = DevAuthenticator(hub_settings(data, hport))

@@ -177,7 +177,8 @@ def create_app(
         access = Grants(users.granted_connectors)
     gateway = Gateway(connectors, pool, pipeline, metrics=metrics, call_timeout=settings.limits.call_timeout_seconds,
                       list_timeout=settings.limits.list_timeout_seconds, access=access,
-                      list_cache_seconds=settings.limits.list_cache_seconds)
+                      list_cache_seconds=settings.limits.list_cache_seconds,
+                      detect_threads=settings.server.detect_threads)
     pool.on_notification = gateway.relay
     state.pool, state.gateway, state.users = pool, gateway, users
     admission = Admission(getattr(users, "admit", None))

@@ -64,6 +64,10 @@ class ServerSettings(_Model):
     #: Legacy-era (2025-11-25) sessions: cap and idle expiry (seconds).
     max_sessions: int = Field(default=10_000, ge=1)
     session_idle_seconds: float = Field(default=1800.0, ge=10.0)
+    #: Worker threads that run the mcpguard pipeline on frames too big to protect on the event loop (at most this
+    #: many frames are being protected at once; more wait their turn). The GIL still shares one core between them:
+    #: more threads add queueing fairness, not throughput, except where detection releases the GIL (Hyperscan).
+    detect_threads: int = Field(default=2, ge=1, le=64)
 
     @field_validator("prefix")
     @classmethod

@@ -13,6 +13,10 @@ expiry (``tokens.ttl_seconds``), extended whenever the value is tokenized again.
 
 Scope is ``(user, server)``; with ``tokens.share_across_servers`` tokens are issued under server ``"*"`` and restore
 toward every server of the same user.
+
+Thread safety: a :class:`Tokenizer` and both stores may be used from several threads at once (the hub protects frames
+in worker threads). The stores lock each call; the tokenizer makes "is this id free for this value? then store it" one
+step per token id (a striped lock), so two threads issuing colliding ids cannot both claim one.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ ID_LENGTHS = (12, 16, 24, 32)
 SHARED_SERVER = "*"
 #: Seconds between opportunistic purges of expired mappings (done while issuing tokens).
 PURGE_INTERVAL = 3600.0
+#: Locks striping :meth:`Tokenizer.issue` by token id: enough that unrelated tokens rarely wait for each other.
+_ISSUE_STRIPES = 64
 
 
 def format_token(type_: str, token_id: str) -> str:
@@ -221,7 +227,7 @@ class Tokenizer:
 
     ``ttl`` is the mapping lifetime in seconds; ``share_across_servers`` issues tokens under server ``"*"``;
     ``clock`` returns Unix seconds. Key lookups happen at construction, so a missing key fails at start-up
-    (:class:`mcpguard.errors.KeyUnavailable`).
+    (:class:`mcpguard.errors.KeyUnavailable`). Safe to share between threads (see the module docstring).
     """
 
     def __init__(self, store: TokenStore, keys: KeyProvider, *, ttl: float = 86400, share_across_servers: bool = False,
@@ -236,7 +242,8 @@ class Tokenizer:
         # unless its expiry needs extending.
         self._cache: OrderedDict[tuple[str, str, str], tuple[str, float]] = OrderedDict()
         self._cache_size = cache_size
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards _cache and _last_purge
+        self._issue_locks = tuple(threading.Lock() for _ in range(_ISSUE_STRIPES))
         self._last_purge = clock()
 
     def scope_server(self, server: str) -> str:
@@ -248,28 +255,36 @@ class Tokenizer:
         Raises :class:`TokenError` if no id length avoids a collision (practically impossible)."""
         server = self.scope_server(server)
         now = self.clock()
-        if now - self._last_purge >= PURGE_INTERVAL:
+        with self._lock:
+            purge = now - self._last_purge >= PURGE_INTERVAL
+            if purge:
+                self._last_purge = now
+        if purge:
             # Expired mappings are dropped as a side effect of use, so a long-lived store does not grow forever.
-            self._last_purge = now
             self.store.purge(now=now)
         for length in ID_LENGTHS:
             token = format_token(type_, keyed_hash(self._id_key, "v1", user, server, type_, value, length=length))
             key = (user, server, token)
-            with self._lock:
-                cached = self._cache.get(key)
-            if cached is not None:
-                if cached[0] != value:
-                    continue
-                if now - cached[1] < self.ttl / 10:
-                    return token
-            else:
-                existing = self.store.get(user, server, token)
-                if existing is not None and existing.expires_at > now and self._open(existing) != value:
-                    continue
-            sealed = seal(self._seal_key, value.encode("utf-8", "surrogatepass"), _aad(user, server, token))
-            self.store.put(TokenRecord(user, server, token, type_, sealed, now, now + self.ttl))
-            self._remember(key, value, now)
-            return token
+            # Check and claim the id as one step: another thread issuing a colliding id for another value waits, then
+            # sees this mapping and takes a longer id.
+            with self._issue_locks[hash(key) % _ISSUE_STRIPES]:
+                with self._lock:
+                    cached = self._cache.get(key)
+                if cached is not None:
+                    if cached[0] != value:
+                        continue
+                    if now - cached[1] < self.ttl / 10:
+                        return token
+                else:
+                    existing = self.store.get(user, server, token)
+                    # An expired mapping of another value counts too: ``put`` keeps a stored row's ciphertext, so
+                    # the token would go on restoring to that other value.
+                    if existing is not None and self._open(existing) != value:
+                        continue
+                sealed = seal(self._seal_key, value.encode("utf-8", "surrogatepass"), _aad(user, server, token))
+                self.store.put(TokenRecord(user, server, token, type_, sealed, now, now + self.ttl))
+                self._remember(key, value, now)
+                return token
         raise TokenError("could not derive a collision-free token id")
 
     def lookup(self, token: str, *, user: str, server: str) -> tuple[str, str | None]:

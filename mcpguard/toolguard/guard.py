@@ -14,11 +14,16 @@ It implements :class:`mcpguard.pipeline.ToolGuardHook`. The pipeline calls it be
 
 Audit records (kind ``"toolguard"``) go to the ``audit`` callable (the pipeline's ``record_event``); they hold tool
 names, rule ids, field names and counts, never description text.
+
+Thread safety: one guard may serve several threads at once (the hub protects frames in worker threads). The per-server
+state is guarded by a lock per server identity, held only while that state is read or changed together with the pin
+file (never during a poisoning scan), so a call's check waits at most for one listing's pin update.
 """
 
 from __future__ import annotations
 
 import shlex
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -67,6 +72,9 @@ class _State:
     removed: set[str] = field(default_factory=set)               # tools removed for poisoning (calls refused)
     listed: bool = False
     stale: bool = False
+    # Held while the fields above are read or changed (and, for a listing, across the pin-file update that decides
+    # them, so the state follows the pin file's order of observations).
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class ToolGuard:
@@ -96,7 +104,11 @@ class ToolGuard:
         return self.identity or server_identity(ctx.server, self.argv)
 
     def _state(self, ident: ServerIdentity) -> _State:
-        return self._states.setdefault(ident.key, _State())
+        state = self._states.get(ident.key)
+        if state is None:
+            # dict.setdefault is atomic: two threads meeting a new server share one state.
+            state = self._states.setdefault(ident.key, _State())
+        return state
 
     def _audit_name(self, name: str) -> str:
         """``name`` for an audit record: names come from the server and the guard runs before detection, so a name
@@ -139,7 +151,9 @@ class ToolGuard:
                 out = {**clean, "id": message["id"]} if "id" in message else clean
         method = message.get("method") if isinstance(message.get("method"), str) else None
         if method == "notifications/tools/list_changed":
-            self._state(ident).stale = True
+            state = self._state(ident)
+            with state.lock:
+                state.stale = True
             self._record(ident, "tools_list_changed")
             return out if out is not message else None
         result = message.get("result")
@@ -180,38 +194,13 @@ class ToolGuard:
                     observed[name] = (tool_hash(t), field_hashes(t))
                 except (TypeError, ValueError):
                     continue  # not JSON-serializable in canonical form: leave to the client to reject
-        # pins
-        drifted: dict[str, list[str]] = {}
-        if self.config.pinning != "off" and observed:
-            try:
-                added, drift_names, first = self.store.observe(ident, observed)
-                rec = self.store.server(ident.key) or {"tools": {}}
-                for name in drift_names:
-                    pin = rec["tools"].get(name, {})
-                    drifted[name] = sorted(diff_fields(pin.get("fields", {}), observed[name][1]))
-            except (MCPGuardError, OSError) as exc:
-                added, first = [], set()
-                self._record(ident, "pins_unavailable", error=type(exc).__name__)
-                if self.config.pinning == "block":
-                    drifted = {name: ["(pin store unavailable)"] for name in observed}
-            if first:
-                self._record(ident, "tools_pinned", tools=sorted(_safe_name(n) for n in first))
-            if added:
-                self._record(ident, "tools_added", tools=sorted(_safe_name(n) for n in added),
-                             after_first_listing=state.listed)
-            for name, fields in drifted.items():
-                self._record(ident, "tool_drifted", tool=_safe_name(name), fields=fields, policy=self.config.pinning)
-        # Merge, not replace: a paginated listing (nextCursor) shows only part of the tools per response.
-        for n, (h, _) in observed.items():
-            state.live[n] = h
-            state.drifted.pop(n, None)
-            state.removed.discard(n)
-        state.drifted.update(drifted)
-        state.listed, state.stale = True, False
-        # poisoning + rewrite
+        # Poisoning scan and rewrite first, unlocked (the slow part); their audit records wait so they still follow
+        # the pin records, and drift notices are added once the pin file has said which tools drifted.
+        later: list[tuple[str, dict[str, Any]]] = []
         new_tools: list[Any] = []
         removed: set[str] = set()
         seen: set[str] = set()
+        noticeable: list[tuple[int, str]] = []  # (index in new_tools, name): gets a drift notice if the tool drifted
         changed = out_tools is not raw_tools
         for i, t in enumerate(raw_tools):
             o = out_tools[i] if i < len(out_tools) else t
@@ -219,16 +208,17 @@ class ToolGuard:
             if name is not None:
                 if name in seen:
                     # A second definition under the same name could shadow the pinned one: keep the first only.
-                    self._record(ident, "duplicate_tool", tool=_safe_name(name))
+                    later.append(("duplicate_tool", {"tool": _safe_name(name)}))
                     if not self.report_only:
                         changed = True
                         continue
                 seen.add(name)
             verdict = self._scan(t) if isinstance(t, dict) else None
             if verdict is not None and verdict.findings:
-                self._record(ident, "poisoning", definition="tool", tool=_safe_name(name), flagged=verdict.flagged,
-                             score=verdict.score, rules=verdict.rules,
-                             paths=sorted({f.path for f in verdict.findings})[:50], action=self.config.poisoning)
+                later.append(("poisoning", {"definition": "tool", "tool": _safe_name(name), "flagged": verdict.flagged,
+                                            "score": verdict.score, "rules": verdict.rules,
+                                            "paths": sorted({f.path for f in verdict.findings})[:50],
+                                            "action": self.config.poisoning}))
             if self.report_only or not isinstance(o, dict):
                 new_tools.append(o)
                 continue
@@ -240,11 +230,52 @@ class ToolGuard:
             if verdict is not None and verdict.flagged and self.config.poisoning == "flag":
                 o = {**o, "description": flag_notice(verdict.rules) + str(o.get("description") or "")}
                 changed = True
-            if isinstance(name, str) and name in drifted:
-                o = self._drift_notice(o, ident, name, drifted[name])
-                changed = True
+            if isinstance(name, str):
+                noticeable.append((len(new_tools), name))
             new_tools.append(o)
-        state.removed |= removed
+        # Pins: the pin-file update and the state it decides change together (one lock), so concurrent listings of
+        # one server leave the state as the pin file's last observation, and a call never sees a tool this listing
+        # removes for poisoning as not removed.
+        drifted: dict[str, list[str]] = {}
+        added: list[str] = []
+        first: set[str] = set()
+        pin_error: str | None = None
+        with state.lock:
+            listed_before = state.listed
+            if self.config.pinning != "off" and observed:
+                try:
+                    added, drift_names, first = self.store.observe(ident, observed)
+                    rec = self.store.server(ident.key) or {"tools": {}}
+                    for name in drift_names:
+                        pin = rec["tools"].get(name, {})
+                        drifted[name] = sorted(diff_fields(pin.get("fields", {}), observed[name][1]))
+                except (MCPGuardError, OSError) as exc:
+                    added, first, pin_error = [], set(), type(exc).__name__
+                    if self.config.pinning == "block":
+                        drifted = {name: ["(pin store unavailable)"] for name in observed}
+            # Merge, not replace: a paginated listing (nextCursor) shows only part of the tools per response.
+            for n, (h, _) in observed.items():
+                state.live[n] = h
+                state.drifted.pop(n, None)
+                state.removed.discard(n)
+            state.drifted.update(drifted)
+            state.removed |= removed
+            state.listed, state.stale = True, False
+        if pin_error is not None:
+            self._record(ident, "pins_unavailable", error=pin_error)
+        if first:
+            self._record(ident, "tools_pinned", tools=sorted(_safe_name(n) for n in first))
+        if added:
+            self._record(ident, "tools_added", tools=sorted(_safe_name(n) for n in added),
+                         after_first_listing=listed_before)
+        for name, fields in drifted.items():
+            self._record(ident, "tool_drifted", tool=_safe_name(name), fields=fields, policy=self.config.pinning)
+        for event, fields in later:
+            self._record(ident, event, **fields)
+        for index, name in noticeable:
+            if name in drifted:
+                new_tools[index] = self._drift_notice(new_tools[index], ident, name, drifted[name])
+                changed = True
         if not changed:
             return out
         result = {**(out.get("result") or {}), "tools": new_tools}
@@ -319,39 +350,50 @@ class ToolGuard:
         name = sanitize_text(name)[0]  # tools are keyed by the name the client was shown
         ident = self._ident(ctx)
         state = self._state(ident)
-        if name in state.removed and not self.report_only:
+        # Decide under the state's lock (check, approval and its removal from ``drifted`` are one step); audit
+        # records and refusal texts are made after, unlocked.
+        with state.lock:
+            if name in state.removed and not self.report_only:
+                verdict = "poisoned"
+            elif self.config.pinning == "off":
+                return None
+            else:
+                if name not in state.live:
+                    # Called without being listed in this session (a client that cached the list across a restart):
+                    # a change recorded earlier and never approved still counts.
+                    self._pending_from_store(ident, state, name)
+                if name not in state.drifted:
+                    return None
+                live = state.live.get(name)
+                try:
+                    approved = live is not None and self.store.is_approved(ident.key, name, live)
+                except (MCPGuardError, OSError):
+                    approved = False
+                if approved:
+                    del state.drifted[name]
+                    verdict = "approved"
+                else:
+                    fields = state.drifted[name]
+                    verdict = "warn" if self.config.pinning == "warn" or self.report_only else "block"
+        if verdict == "poisoned":
             return self._refuse(ident, name, "tool_poisoned",
                                 f"mcpguard blocked tools/call to '{_safe_name(name)}': its definition looked like a "
                                 f"tool-poisoning attempt and was removed from the tool list (tools.poisoning = "
                                 f"\"block\").", {})
-        if self.config.pinning == "off":
-            return None
-        if name not in state.live:
-            # Called without being listed in this session (a client that cached the list across a restart): a
-            # change recorded earlier and never approved still counts.
-            self._pending_from_store(ident, state, name)
-        if name not in state.drifted:
-            return None
-        live = state.live.get(name)
-        try:
-            approved = live is not None and self.store.is_approved(ident.key, name, live)
-        except (MCPGuardError, OSError):
-            approved = False
-        if approved:
-            del state.drifted[name]
+        if verdict == "approved":
             self._record(ident, "tool_approved_seen", tool=_safe_name(name))
             return None
-        fields = state.drifted[name]
-        sel = self._selector(ident)
-        if self.config.pinning == "warn" or self.report_only:
+        if verdict == "warn":
             self._record(ident, "call_warned", tool=_safe_name(name), fields=fields)
             return None
+        sel = self._selector(ident)
         cmd = approve_command(sel, _safe_name(name))
         text = (f"mcpguard blocked tools/call to '{_safe_name(name)}': its definition changed since it was approved "
                 f"(changed: {', '.join(fields)}). Review with `mcpguard pins diff {shlex.quote(sel)}`, then approve with `{cmd}`.")
         return self._refuse(ident, name, "tool_drifted", text, {"fields": fields, "approve": cmd})
 
     def _pending_from_store(self, ident: ServerIdentity, state: _State, name: str) -> None:
+        # Called with ``state.lock`` held.
         try:
             pin = ((self.store.server(ident.key) or {}).get("tools") or {}).get(name)
         except (MCPGuardError, OSError):

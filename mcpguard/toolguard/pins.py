@@ -12,7 +12,8 @@ Layout (version 1)::
 Only hashes are stored, never description text, so the file can hold nothing a server slipped into a definition; a diff
 names the fields that changed. The file is written atomically (temporary file in the same directory, ``fsync``,
 ``os.replace``) with mode 0600 under an ``fcntl`` lock on ``<path>.lock``, so several wrappers sharing one file do not
-lose each other's updates.
+lose each other's updates. The lock is taken on a descriptor opened per update, and ``flock`` locks of different open
+file descriptions exclude each other, so threads of one process are serialized the same way.
 """
 
 from __future__ import annotations
@@ -91,8 +92,9 @@ class PinStore:
     def __init__(self, path: str | os.PathLike[str], *, clock: Callable[[], float] = time.time) -> None:
         self.path = Path(path).expanduser()
         self.clock = clock
-        self._mtime: tuple[int, int, int] | None = None
-        self._cache: dict[str, Any] | None = None
+        # (mtime_ns, size, inode) of the file and the document read at that stamp, as one tuple: threads replace
+        # and read it with single (atomic) reference assignments, never a half-updated pair.
+        self._cache: tuple[tuple[int, int, int], dict[str, Any]] | None = None
 
     # -- file I/O -------------------------------------------------------------------------------------------------
     def load(self) -> dict[str, Any]:
@@ -102,15 +104,16 @@ class PinStore:
         except FileNotFoundError:
             return {"version": _VERSION, "servers": {}}
         stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
-        if self._cache is not None and self._mtime == stamp:
-            return json.loads(json.dumps(self._cache))
+        cached = self._cache
+        if cached is not None and cached[0] == stamp:
+            return json.loads(json.dumps(cached[1]))  # a copy: callers may change what they get
         try:
             doc = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise ConfigError(f"pin file {self.path} is unreadable or not JSON ({type(exc).__name__})") from None
         if not isinstance(doc, dict) or doc.get("version") != _VERSION or not isinstance(doc.get("servers"), dict):
             raise ConfigError(f"pin file {self.path} is not a version {_VERSION} mcpguard pin file")
-        self._cache, self._mtime = doc, stamp
+        self._cache = (stamp, doc)
         return json.loads(json.dumps(doc))
 
     @contextlib.contextmanager
