@@ -39,11 +39,12 @@ TEST_SECRETS = frozenset(
     }
 )
 
-# Shapes that only ever occur in documentation and templates: AWS's EXAMPLE suffix, template variables, masks.
+# Shapes that only ever occur in documentation and templates: AWS's EXAMPLE suffix, template variables, masks,
+# ``your_…`` and ``fake…`` stand-ins (``fakesecret``, ``fake-token``).
 # Anchored at the start (``match``), so a check costs one attempt, not a scan.
 _SECRET_SHAPES = re.compile(
     rb"(?:\$\{[^}]*\}$|\{\{[^}]*\}\}$|<[^>]*>$|%(?:\(\w+\))?s$|\$[A-Z_][A-Z0-9_]*$"
-    rb"|(?:x+|X+|\*+|\.+|#+|0+|-+|_+)$|your[_-]|(?:changeme|password|secret|example|redacted|placeholder|"
+    rb"|(?:x+|X+|\*+|\.+|#+|0+|-+|_+)$|your[_-]|fake|(?:changeme|password|secret|example|redacted|placeholder|"
     rb"dummy|sample|test|null|none|undefined|true|false|string|str|bytes|int)$)",
     re.IGNORECASE,
 )
@@ -53,10 +54,16 @@ _EXAMPLE_SUFFIXES = (b"EXAMPLE", b"EXAMPLEKEY", b"example", b"EXAMPLE_KEY")
 _EXAMPLE_DOMAINS = re.compile(rb"(?:^|\.)(?:example\.(?:com|net|org)|example|test|invalid|localhost)$", re.IGNORECASE)
 
 
+#: A masked tail: a vendor prefix followed by a mask (``AKIAXXXXXXXXXXXXXXXX``, ``sk_live_********``). Eight equal mask
+#: characters end a random token with probability < 32^-8, so a real credential is never taken for one.
+_MASK_TAILS = frozenset(c * 8 for c in (b"x", b"X", b"*", b"#", b".", b"_"))
+
+
 def secret_placeholder(value: bytes) -> bool:
     """True for a documentation/template stand-in rather than a credential (exact test vectors, ``…EXAMPLE``,
-    ``${VAR}``, ``<password>``, ``****``, ``changeme``)."""
-    return value in TEST_SECRETS or value.endswith(_EXAMPLE_SUFFIXES) or _SECRET_SHAPES.match(value) is not None
+    ``${VAR}``, ``<password>``, ``****``, ``changeme``, a prefix followed by eight or more mask characters)."""
+    return (value in TEST_SECRETS or value.endswith(_EXAMPLE_SUFFIXES) or value[-8:] in _MASK_TAILS
+            or _SECRET_SHAPES.match(value) is not None)
 
 
 def email_placeholder(domain: bytes) -> bool:

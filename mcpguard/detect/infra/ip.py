@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from mcpguard.detect.base import AnchoredRule, ScanContext, Span, byte_table, ALNUM
+from mcpguard.detect.base import AnchoredRule, ScanContext, Span, bounded, byte_table, ALNUM
 from mcpguard.types import Category
 
 _V4_EDGE = byte_table(ALNUM + b"._")
@@ -36,6 +36,10 @@ def _v4(m: re.Match[bytes], ctx: ScanContext):
     return (Span(s, e, "private_ipv4", "ip.private_ipv4", Category.INFRA, 0.9),)
 
 
+#: Characters that must not touch an IPv6 address (``fe80::1text``, ``xfe80::1`` are words, not addresses).
+_V6_EDGE = byte_table(ALNUM + b"_")
+
+
 def _v6(m: re.Match[bytes], ctx: ScanContext):
     s, e = m.span()
     text = m.group().decode()
@@ -43,6 +47,8 @@ def _v6(m: re.Match[bytes], ctx: ScanContext):
     while text.endswith(":") and not text.endswith("::"):
         text = text[:-1]
         e -= 1
+    if not bounded(ctx.buf, s, e, _V6_EDGE, _V6_EDGE):
+        return ()
     try:
         addr = ipaddress.IPv6Address(text)
     except ValueError:
@@ -73,8 +79,6 @@ RULES = [
         hs_anchors=((rb"[fF][cdeCDE][0-9a-fA-F]{2}:", 5, False),),
         py_anchors=((b":", rb"(?<=[fF][cdeCDE][0-9a-fA-F]{2}:)", 4),),
         max_len=56,
-        left=byte_table(ALNUM + b":_-"),
-        right=byte_table(ALNUM + b":_-"),
         extract=_v6,
     ),
 ]

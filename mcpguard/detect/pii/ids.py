@@ -1,7 +1,7 @@
 """National identifiers validated with ``python-stdnum``: US SSN and, as ``national_id`` with the country in the rule
 id, India Aadhaar (Verhoeff check), Brazil CPF (two mod-11 digits) and China resident identity card (ISO 7064 MOD
 11-2, embedded birth date). A bare digit run needs a context word; the printed grouping alone suffices for SSN
-(``3-2-4``), CPF (``3.3.3-2``) and Aadhaar (``4 4 4``).
+(``3-2-4``; ``3 2 4`` and ``3.2.4`` at lower confidence), CPF (``3.3.3-2``) and Aadhaar (``4 4 4``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ def ssn_confidence(d: str, groups: tuple[int, ...], seps: bytes, context: Callab
                    flag_placeholders: bool) -> float | None:
     """Confidence that the 9 digits ``d`` are a US SSN (SSA area/group/serial rules via ``stdnum.us.ssn``);
     ``context()`` returns the preceding text."""
-    if groups == (3, 2, 4) and seps in (b"--", b"  "):
+    if groups == (3, 2, 4) and seps in (b"--", b"  ", b".."):
         conf = 0.9 if seps == b"--" or mentions(context(), SSN_CONTEXT) else 0.6
     elif groups == (9,) and mentions(context(), SSN_CONTEXT):
         conf = 0.85

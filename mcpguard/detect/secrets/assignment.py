@@ -20,7 +20,7 @@ from mcpguard.detect.validators import char_classes, is_sequential, shannon_entr
 from mcpguard.types import Category
 
 _PATTERN = re.compile(
-    rb"([A-Za-z][A-Za-z0-9_.\-]{0,63})[\"']?[ \t]{0,2}(?::=|=>|[:=])[ \t]*"
+    rb"([A-Za-z][A-Za-z0-9_.\-]{0,63})[\"']?[ \t]{0,2}(?::=|=>|[:=])[ \t]*@?"  # @"…": Objective-C literals
     rb"(?:\"([^\"\x00\n]{3,512})\"|'([^'\x00\n]{3,512})'|([^\s\"'`\x00,;{}()\[\]<>]{4,512}))"
 )
 
@@ -35,6 +35,9 @@ _NOT_SECRET_KEY = re.compile(
     r"(?:tokens|tokenizer|_?(?:type|name|id|url|uri|path|file|hint|length|len|count|expiry|expires|expires_in|ttl|"
     r"policy|required|enabled|version|endpoint|prompt|field|label|header|format|limit|usage|reset|ref|kind))$"
 )
+#: Qualifiers that make a secret word name a public or per-session anti-forgery value (``publicToken``,
+#: ``csrf_token``, ``xsrf-token``): published by design, not credentials (gitleaks and detect-secrets agree).
+_NOT_SECRET_QUALIFIER = re.compile(r"(?:^|_)(?:public|pub|csrf|xsrf)_")
 #: Hyperscan anchors (case-insensitive): every key word :data:`_SECRET_KEY` accepts ends with one of these.
 KEY_WORDS = (b"pass", b"pwd", b"secret", b"token", b"key", b"credential", b"phrase")
 _AWS_SECRET = re.compile(rb"^[A-Za-z0-9/+]{40}$")
@@ -51,7 +54,7 @@ def classify_key(key: str) -> str | None:
         return hit
     k = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key).lower().replace("-", "_").replace(".", "_").strip("_\"' ")
     result: str | None
-    if not _SECRET_KEY.search(k) or _NOT_SECRET_KEY.search(k):
+    if not _SECRET_KEY.search(k) or _NOT_SECRET_KEY.search(k) or _NOT_SECRET_QUALIFIER.search(k):
         result = None
     elif "secret" in k and ("aws" in k or "access" in k):
         result = "aws_secret"

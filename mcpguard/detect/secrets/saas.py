@@ -2,6 +2,9 @@
 
 - Slack (api.slack.com "Token types"): ``xoxb-`` bot, ``xoxp-`` user, ``xoxa-``/``xoxr-`` app/refresh, ``xoxe-``
   rotating, ``xoxs-`` session, ``xapp-`` app-level; incoming webhooks ``https://hooks.slack.com/services/T…/B…/…``.
+  Structure checked (:func:`slack_shape_ok`): either numeric workspace/user ids (``xoxb-<≥8 digits>-…-<≥8 chars>``)
+  or a version digit and a long body with digits (``xapp-1-…``, ``xoxe-1-…``, ``xoxe.xoxp-1-…``), which rejects the
+  template values of documentation (``xoxb-12345-abcd234``, ``xoxp-1234-1234-1234-…``, ``xoxe.xoxp-1-TokenHere``).
 - Stripe (docs.stripe.com "API keys"): secret ``sk_live_``/``sk_test_``, restricted ``rk_…``, webhook signing secret
   ``whsec_``. Publishable keys (``pk_``) are public by design and not reported.
 - SendGrid: ``SG.`` + 22 + ``.`` + 43 base64url characters.
@@ -29,6 +32,29 @@ def _not_placeholder(conf: float, min_entropy: float = 3.0):
     return validate
 
 
+def slack_shape_ok(value: bytes) -> bool:
+    """True when the Slack token ``value`` (prefix included) has the structure Slack issues (module docstring).
+
+    Source: api.slack.com "Token types" and the published token examples: numeric ids are 8-13 digits; version-digit
+    tokens (app-level, configuration, rotating refresh) carry a long random body."""
+    segs = value.split(b"-")[1:]
+    if len(segs) < 2:
+        return False
+    if len(segs[0]) == 1 and segs[0].isdigit():
+        body = b"-".join(segs[1:])
+        return len(body) >= 30 and any(48 <= c <= 57 for c in body) and any(65 <= c <= 122 for c in body)
+    return segs[0].isdigit() and len(segs[0]) >= 8 and len(segs[-1]) >= 8
+
+
+def _slack(conf: float):
+    base = _not_placeholder(conf)
+
+    def validate(value: bytes, ctx: ScanContext, start: int) -> float | None:
+        return base(value, ctx, start) if slack_shape_ok(value) else None
+
+    return validate
+
+
 RULES = [
     AnchoredRule(
         id="slack.token",
@@ -36,7 +62,7 @@ RULES = [
         category=Category.SECRET,
         pattern=re.compile(rb"(?:xox[abpres]|xapp)-[0-9A-Za-z][0-9A-Za-z\-]{8,250}"),
         anchors=(b"xoxb-", b"xoxp-", b"xoxa-", b"xoxr-", b"xoxe-", b"xoxs-", b"xapp-"),
-        validate=_not_placeholder(0.95),
+        validate=_slack(0.95),
         right=_TOKEN,
         max_len=260,
     ),
