@@ -1,7 +1,8 @@
 """Build hook for the optional C extensions of the detection engine (everything else is in pyproject.toml).
 
 - ``mcpguard.detect._numscan``: the numeric candidate pass and its cheap rejects (``mcpguard/detect/pii/numbers.py``);
-- ``mcpguard.detect._textscan``: the one-byte-per-character scan buffer of a str (``mcpguard/detect/normalize.py``);
+- ``mcpguard.detect._textscan``: the one-byte-per-character scan buffer of a str (``mcpguard/detect/normalize.py``)
+  and the base64/hex run finder of the decode layer (``mcpguard/detect/decode.py``);
 - ``mcpguard.jsonrpc._jsonscan``: the member count behind the strict parser's duplicate-key check
   (``mcpguard/jsonrpc/framing.py``).
 

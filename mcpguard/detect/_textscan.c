@@ -8,6 +8,9 @@
  *
  * The fold ranges are handed in once from Python (normalize._FOLD_RANGES), so there is one source of truth; code
  * points below 0x10000 are looked up in a 64 Kibit bitmap, the few astral ranges are compared directly.
+ *
+ * It also holds encoded_runs(), the base64/hex run finder of mcpguard.detect.decode: git logs and listings carry a
+ * hash every ~150 bytes, and finding and pre-rejecting those runs per run in Python cost ~15 ms per MB.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -162,10 +165,191 @@ static PyObject *may_fold(PyObject *self, PyObject *text)
     Py_RETURN_FALSE;
 }
 
+/* RFC 4648 base64 values (both alphabets: '+' and '-' are 62, '/' and '_' are 63), -1 elsewhere. */
+static signed char b64_value[256];
+/* Run alphabet: 2 for the run core (base64 characters but '-'), 1 for '-', 0 elsewhere. */
+static unsigned char run_class[256];
+/* decode._FIRST: bytes that can begin base64 or hex of text. */
+static unsigned char first_ok[256];
+
+static void init_tables(void)
+{
+    const char *b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const char *first = "CDEFGHIJKLMNOPQRSTUVWXYZabcdefwxyz0123456789";
+    memset(b64_value, -1, sizeof b64_value);
+    for (int i = 0; b64[i]; i++)
+        b64_value[(unsigned char)b64[i]] = (signed char)i;
+    b64_value['-'] = 62;
+    b64_value['_'] = 63;
+    for (int c = 0; c < 256; c++)
+        run_class[c] = b64_value[c] >= 0 ? 2 : 0;
+    run_class['-'] = 1;
+    for (int i = 0; first[i]; i++)
+        first_ok[(unsigned char)first[i]] = 1;
+}
+
+static inline int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+}
+
+/* 1 when the k bytes could start UTF-8 text: tab, LF, CR, printable ASCII, or a lead byte C2-F4 followed by its
+ * continuation bytes (a sequence cut by the end of the k bytes is allowed). */
+static int text_start(const unsigned char *b, int k)
+{
+    int i = 0;
+    while (i < k) {
+        unsigned char c = b[i];
+        if (c < 0x80) {
+            if (!(c == 9 || c == 10 || c == 13 || (c >= 0x20 && c < 0x7f)))
+                return 0;
+            i++;
+        } else if (c >= 0xc2 && c <= 0xf4) {
+            int need = c < 0xe0 ? 1 : (c < 0xf0 ? 2 : 3);
+            for (int j = 1; j <= need; j++) {
+                if (i + j >= k)
+                    return 1;
+                if ((b[i + j] & 0xc0) != 0x80)
+                    return 0;
+            }
+            i += need + 1;
+        } else {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* 1 when run[0:n] decodes, as hex (first 8 digits after an optional 0x) or as base64 (first 4 characters), to bytes
+ * that could start text. */
+static int plausible_start(const unsigned char *r, Py_ssize_t n)
+{
+    unsigned char out[4];
+    Py_ssize_t off = (n >= 2 && r[0] == '0' && (r[1] == 'x' || r[1] == 'X')) ? 2 : 0;
+    if (n - off >= 8) {
+        int ok = 1;
+        for (int i = 0; i < 4 && ok; i++) {
+            int hi = hex_value(r[off + 2 * i]), lo = hex_value(r[off + 2 * i + 1]);
+            if (hi < 0 || lo < 0)
+                ok = 0;
+            else
+                out[i] = (unsigned char)(hi << 4 | lo);
+        }
+        if (ok && text_start(out, 4))
+            return 1;
+    }
+    if (n >= 4) {
+        int v0 = b64_value[r[0]], v1 = b64_value[r[1]], v2 = b64_value[r[2]], v3 = b64_value[r[3]];
+        if (v0 < 0 || v1 < 0 || v2 < 0 || v3 < 0)
+            return 0;
+        out[0] = (unsigned char)(v0 << 2 | v1 >> 4);
+        out[1] = (unsigned char)((v1 & 15) << 4 | v2 >> 2);
+        out[2] = (unsigned char)((v2 & 3) << 6 | v3);
+        return text_start(out, 3);
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(encoded_runs_doc,
+"encoded_runs(buf, min_run, /) -> list[tuple[int, int]]\n\n"
+"Half-open (start, end) spans of the base64/hex runs of buf that mcpguard.detect.decode tries to decode, in order:\n"
+"a stretch of at least min_run base64 characters other than '-' (either RFC 4648 alphabet), extended over adjacent\n"
+"'-' and base64 characters when a '-' touches it (at most 4096 bytes back, never into the previous run), kept when\n"
+"its first byte can begin encoded text and its first bytes decode (as hex or as base64) to a plausible start of\n"
+"UTF-8 text. O(len(buf)); the GIL is released during the pass. Raises TypeError when buf is not bytes-like,\n"
+"ValueError when min_run < 4.");
+
+static PyObject *encoded_runs(PyObject *self, PyObject *args)
+{
+    (void)self;
+    Py_buffer view;
+    Py_ssize_t min_run;
+    if (!PyArg_ParseTuple(args, "y*n:encoded_runs", &view, &min_run))
+        return NULL;
+    if (min_run < 4) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "min_run must be at least 4");
+        return NULL;
+    }
+    const unsigned char *b = (const unsigned char *)view.buf;
+    Py_ssize_t n = view.len;
+    /* Collected as flat (start, end) pairs without the GIL, then turned into a list of tuples. */
+    Py_ssize_t cap = 64, count = 0;
+    Py_ssize_t *spans = PyMem_RawMalloc(cap * 2 * sizeof(Py_ssize_t));
+    if (spans == NULL) {
+        PyBuffer_Release(&view);
+        return PyErr_NoMemory();
+    }
+    int failed = 0;
+    Py_BEGIN_ALLOW_THREADS
+    Py_ssize_t prev = 0, j = 0;
+    while (j < n) {
+        if (run_class[b[j]] != 2) {
+            j++;
+            continue;
+        }
+        Py_ssize_t s = j;
+        while (j < n && run_class[b[j]] == 2)
+            j++;
+        if (j - s < min_run)
+            continue;
+        Py_ssize_t e = j;
+        if ((e < n && b[e] == '-') || (s > 0 && b[s - 1] == '-')) {
+            while (e < n && run_class[b[e]])
+                e++;
+            Py_ssize_t lo = s - 4096 > prev ? s - 4096 : prev;
+            while (s > lo && run_class[b[s - 1]])
+                s--;
+        }
+        if (first_ok[b[s]] && plausible_start(b + s, e - s)) {
+            if (count == cap) {
+                Py_ssize_t *grown = PyMem_RawRealloc(spans, cap * 4 * sizeof(Py_ssize_t));
+                if (grown == NULL) {
+                    failed = 1;
+                    break;
+                }
+                spans = grown;
+                cap *= 2;
+            }
+            spans[2 * count] = s;
+            spans[2 * count + 1] = e;
+            count++;
+        }
+        prev = e;
+        j = e;
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    if (failed) {
+        PyMem_RawFree(spans);
+        return PyErr_NoMemory();
+    }
+    PyObject *out = PyList_New(count);
+    if (out == NULL) {
+        PyMem_RawFree(spans);
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *t = Py_BuildValue("(nn)", spans[2 * k], spans[2 * k + 1]);
+        if (t == NULL) {
+            Py_DECREF(out);
+            PyMem_RawFree(spans);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, k, t);
+    }
+    PyMem_RawFree(spans);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"set_fold_ranges", set_fold_ranges, METH_O, set_fold_ranges_doc},
     {"ascii_view", ascii_view, METH_O, ascii_view_doc},
     {"may_fold", may_fold, METH_O, may_fold_doc},
+    {"encoded_runs", encoded_runs, METH_VARARGS, encoded_runs_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -180,5 +364,6 @@ static struct PyModuleDef module = {
 
 PyMODINIT_FUNC PyInit__textscan(void)
 {
+    init_tables();
     return PyModule_Create(&module);
 }

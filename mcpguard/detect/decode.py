@@ -20,7 +20,8 @@ decoded on its own.
 
 Precision: decoded bytes are kept only when they are text (strict UTF-8 and at least :data:`MIN_PRINTABLE` printable
 characters), so hashes, UUIDs, git SHAs, random ids, key material and images (binary when decoded) are dropped after
-decoding a :data:`PROBE`-character prefix. Cost: at most :data:`BUDGET` encoded characters are decoded per scan (a
+decoding a :data:`PROBE`-character prefix; most of them earlier, when their first bytes do not start like text
+(:func:`_plausible_start`, in C by ``_textscan.encoded_runs`` when built). Cost: at most :data:`BUDGET` encoded characters are decoded per scan (a
 longer run is decoded up to the budget; the rest is not scanned); ``data`` of MCP ``image``/``audio`` content blocks is
 never decoded. The engine decodes decoded text again up to :data:`MAX_DEPTH` levels (``base64(percent(...))``).
 """
@@ -31,6 +32,7 @@ import base64
 import binascii
 import bisect
 import html
+import os
 import re
 import threading
 from typing import NamedTuple, Sequence
@@ -71,6 +73,18 @@ _PERCENT = re.compile(rb"%[0-9A-Fa-f]{2}(?:%[0-9A-Fa-f]{2})*")
 _ESCAPE = re.compile(rb"\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2})(?:\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}))*")
 _HTML = re.compile(rb"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
+def _load_encoded_runs():  # type: ignore[no-untyped-def]
+    """``_textscan.encoded_runs`` (C), or None (not built, or ``MCPGUARD_PURE_PYTHON=1``)."""
+    if os.environ.get("MCPGUARD_PURE_PYTHON") == "1":
+        return None
+    try:
+        from mcpguard.detect._textscan import encoded_runs  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return encoded_runs
+
+
+_encoded_runs = _load_encoded_runs()
 _local = threading.local()  # .scratch: this thread's Hyperscan scratch space for _screen
 _screen = None  # a Hyperscan database answering "is there any run of MIN_RUN base64 characters?", or False
 
@@ -157,9 +171,73 @@ def _is_text(data: bytes, prefix: bool = False) -> str | None:
     return text if bad <= len(text) * (1 - MIN_PRINTABLE) else None
 
 
+def _text_start(data: bytes) -> bool:
+    """True when ``data`` (a few bytes) could begin UTF-8 text: tab, LF, CR, printable ASCII, or a lead byte
+    ``C2``-``F4`` with its continuation bytes (a sequence cut by the end of ``data`` is allowed)."""
+    i, k = 0, len(data)
+    while i < k:
+        c = data[i]
+        if c < 0x80:
+            if not (c in (9, 10, 13) or 0x20 <= c < 0x7F):
+                return False
+            i += 1
+        elif 0xC2 <= c <= 0xF4:
+            need = 1 if c < 0xE0 else 2 if c < 0xF0 else 3
+            for j in range(1, need + 1):
+                if i + j >= k:
+                    return True
+                if data[i + j] & 0xC0 != 0x80:
+                    return False
+            i += need + 1
+        else:
+            return False
+    return True
+
+
+_B64_STD = bytes.maketrans(b"-_", b"+/")
+
+
+def _plausible_start(run: bytes) -> bool:
+    """True when ``run`` decodes, as hex (its first 8 digits after an optional ``0x``) or as base64 (its first 4
+    characters, either alphabet), to bytes that could begin text: the cheap pre-rejection of hashes and random ids
+    (about 4 in 5 random hex hashes and 7 in 8 random base64 ids fail it)."""
+    off = 2 if run[:2] in (b"0x", b"0X") else 0
+    head = run[off : off + 8]
+    if len(head) == 8 and not head.translate(None, _HEX_DIGITS) and _text_start(binascii.unhexlify(head)):
+        return True
+    return len(run) >= 4 and _text_start(binascii.a2b_base64(run[:4].translate(_B64_STD)))
+
+
+def _runs_py(buf: bytes) -> list[tuple[int, int]]:
+    """:func:`_runs` in Python (``encoded_runs`` of ``_textscan.c`` is the same pass in C)."""
+    # "-" is left out of the search so UUIDs and dashed ids (never 16 characters between dashes) are no runs at all;
+    # a found run is then extended over dashes (base64url).
+    marks = buf.translate(_RUN_TABLE)
+    out = []
+    first = _FIRST
+    prev = 0  # end of the previous run: every slice below starts at or after it, so the pass stays linear
+    i = marks.find(_RUN_NEEDLE)
+    while i >= 0:
+        # find() returns the leftmost needle at or after the previous run, so this run starts at i.
+        s = i
+        e = marks.find(b" ", i + MIN_RUN)
+        if e < 0:
+            e = len(marks)
+        if buf[e : e + 1] == b"-" or (s and buf[s - 1] == 0x2D):
+            e = _DASHED.match(buf, e).end()
+            lo = max(prev, s - 4096)
+            s = lo + len(buf[lo:s].rstrip(_B64_CHARS))
+        if buf[s] in first and _plausible_start(buf[s : s + 10]):
+            out.append((s, e))
+        prev = e
+        i = marks.find(_RUN_NEEDLE, e)
+    return out
+
+
 def _runs(buf: bytes) -> list[tuple[int, int]]:
     """Half-open spans of runs of base64-alphabet bytes (``-`` included) in ``buf`` that hold at least
-    :data:`MIN_RUN` consecutive bytes other than ``-`` and start with a byte that can begin encoded text."""
+    :data:`MIN_RUN` consecutive bytes other than ``-``, start with a byte that can begin encoded text, and whose first
+    bytes decode to a plausible start of text (:func:`_plausible_start`). O(len(buf))."""
     screen = _hs_screen()
     if screen:
         hit: list[int] = []
@@ -170,25 +248,9 @@ def _runs(buf: bytes) -> list[tuple[int, int]]:
         screen.scan(buf, match_event_handler=lambda *_: hit.append(1), scratch=scratch)
         if not hit:
             return []
-    # "-" is left out of the search so UUIDs and dashed ids (never 16 characters between dashes) are no runs at all;
-    # a found run is then extended over dashes (base64url).
-    marks = buf.translate(_RUN_TABLE)
-    out = []
-    first = _FIRST
-    i = marks.find(_RUN_NEEDLE)
-    while i >= 0:
-        s = len(marks[:i].rstrip(b"a"))  # the run may start before the first full needle
-        e = marks.find(b" ", i + MIN_RUN)
-        if e < 0:
-            e = len(marks)
-        if buf[e : e + 1] == b"-" or (s and buf[s - 1] == 0x2D):
-            e = _DASHED.match(buf, e).end()
-            lo = max(0, s - 4096)
-            s = lo + len(buf[lo:s].rstrip(_B64_CHARS))
-        if buf[s] in first:
-            out.append((s, e))
-        i = marks.find(_RUN_NEEDLE, e)
-    return out
+    if _encoded_runs is not None:
+        return _encoded_runs(buf, MIN_RUN)
+    return _runs_py(buf)
 
 
 def _skipped_leaves(leaves: Sequence[Leaf]) -> set[int]:

@@ -292,3 +292,59 @@ def test_stdlib_run_finder_matches_the_hyperscan_screen(monkeypatch):
     monkeypatch.setattr(decode, "_screen", False)
     without = find_pieces(leaves, text, text.encode(), [0])
     assert with_screen == without and len(without) == 3
+
+
+def test_run_finder_is_linear_in_memory_on_many_runs():
+    """A git log holds a 40-hex commit id every ~150 bytes: finding the runs must not copy the buffer's prefix per
+    run (that made an 8 MiB result take seconds). Transient allocation stays near the one mark buffer, not ~2."""
+    import tracemalloc
+
+    line = (b"commit 9fceb02d0ae598e95dc970b74767f19372d61af8\nDate:   Tue Nov 3 14:22:09 2026 +0900\n\n"
+            b"    Fix it: " + base64.b64encode(b"see the runbook, section 3") + b"\n\n")
+    buf = line * (4 * 1024 * 1024 // len(line))
+    tracemalloc.start()
+    try:
+        runs = decode._runs_py(buf)
+        kept, peak = tracemalloc.get_traced_memory()  # kept: the returned list itself
+    finally:
+        tracemalloc.stop()
+    assert len(runs) == buf.count(b"commit ")  # the base64 run of each entry; the commit ids are pre-rejected
+    assert peak - kept < 1.5 * len(buf), (peak, kept)
+
+
+@pytest.mark.parametrize("run, plausible", [
+    (b"9fceb02d0ae598e95dc970b74767f19372d61af8", False),  # a SHA-1: neither view starts like text
+    (base64.b64encode(b"password=hunter2!").rstrip(b"="), True),
+    (b"6b696d406d61696c2e636f2e6b72", True),  # hex of "kim@mail.co.kr"
+    (b"0x" + "비밀번호".encode().hex().encode(), True),  # UTF-8 lead and continuation bytes
+    (base64.urlsafe_b64encode("토큰 값".encode()), True),
+    (b"/usr/local/lib/python3/site-packages", False),
+    (base64.b64encode(b"\x00\x01\x02binary header"), False),
+])
+def test_plausible_start_rejects_hashes_and_binary_before_decoding(run, plausible):
+    assert decode._plausible_start(run) is plausible
+
+
+def test_c_run_finder_matches_the_python_one():
+    from mcpguard.detect import _textscan
+
+    if decode._encoded_runs is None:
+        pytest.skip("the _textscan extension is not built (or MCPGUARD_PURE_PYTHON=1)")
+    import os
+    import random
+
+    rnd = random.Random(5)
+    pieces = [b"-", b"_", b"+", b"/", b"=", b" ", b"0x", b"a" * 8, b"QUtJQUlPU0ZPRE5ON0VYQU1QTEU", b"\n", b"AAAA",
+              b"9fceb02d0ae598e95dc970b74767f19372d61af8", b"kim@mail", b"zz", b"---", "é".encode(),
+              b"6b696d406d61696c2e636f2e6b72", base64.b64encode(b"hello world secret"),
+              base64.urlsafe_b64encode(os.urandom(20)), os.urandom(8).hex().encode()]
+    for t in range(5000):
+        if t % 2:
+            buf = b"".join(rnd.choice(pieces) for _ in range(rnd.randrange(1, 30)))
+        else:
+            buf = bytes(rnd.choice(b"ab01-_+/= xQ9") for _ in range(rnd.randrange(1, 120)))
+        assert _textscan.encoded_runs(buf, decode.MIN_RUN) == decode._runs_py(buf), buf
+    with pytest.raises(ValueError):
+        _textscan.encoded_runs(b"abc", 3)
+    with pytest.raises(TypeError):
+        _textscan.encoded_runs("text", 16)
