@@ -71,9 +71,10 @@ def _fold_leaves(texts: list[str], starts: list[int]) -> tuple[str, OffsetMap]:
 
 
 def _non_overlapping(cands: list[Span]) -> list[Span]:
-    """The best non-overlapping subset, sorted by start: highest confidence first, then longest, then earliest.
+    """The best non-overlapping subset, sorted by start: highest confidence first, then longest, then earliest, then
+    by rule id (so an exact tie does not depend on hit order, which differs between the two finders).
     O(n log n): accepted spans are kept sorted by start and each candidate checks its two neighbours."""
-    cands.sort(key=lambda s: (-s.confidence, -(s.end - s.start), s.start))
+    cands.sort(key=lambda s: (-s.confidence, -(s.end - s.start), s.start, s.rule))
     starts: list[int] = []
     chosen: list[Span] = []
     for c in cands:

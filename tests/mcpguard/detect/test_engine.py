@@ -138,3 +138,35 @@ def test_offsets_after_a_folded_leaf_stay_aligned(engine):
         leaf = next(l for l in leaves if l.path == f.path)
         assert leaf.text[f.start : f.end] == f.value
     assert found[1].value == "jane.roe@gmail.com" and found[2].value == "minsu.park@naver.com"
+
+
+def test_backends_report_identical_findings_on_the_corpus():
+    """Both finders, same findings to the rule id and confidence: exact ties are broken by rule id, not hit order."""
+    from mcpguard.jsonrpc.leaves import collect_message
+    from tests.corpus.scoring import load
+
+    records, _ = load()
+    hs, py = engine_for(True), engine_for(False)
+    total = 0
+    for rec in records:
+        leaves = collect_message({"jsonrpc": "2.0", "id": 1, "result": rec["data"]})
+        a = [(f.path, f.start, f.end, f.type, f.rule, f.confidence) for f in hs.scan_leaves(leaves)]
+        b = [(f.path, f.start, f.end, f.type, f.rule, f.confidence) for f in py.scan_leaves(leaves)]
+        assert a == b, rec["id"]
+        total += len(a)
+    assert total > 7000
+
+
+@pytest.mark.parametrize("text, hits", [
+    ("see section 10.2 and macOS 10.15.7, build 192.168", 0),  # no private-range dotted quad: no anchor hit
+    ("host 10.0.0.12 and 172.20.1.5 and 192.168.1.1", 3),
+    ("172.15.0.1 is public", 0),
+])
+def test_private_ipv4_anchor_needs_a_whole_quad_with_hyperscan(text, hits):
+    eng = engine_for(True)
+    if eng.finder.name != "hyperscan":
+        pytest.skip("hyperscan is not available")
+    stats: dict = {}
+    found = eng.scan_leaves([Leaf("", "value", text)], stats)
+    assert stats["anchor_hits"] == hits
+    assert len([f for f in found if f.type == "private_ipv4"]) == hits
