@@ -104,6 +104,8 @@ static PyObject *ascii_view(PyObject *self, PyObject *text)
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
+    if (PyUnicode_IS_ASCII(text))  /* ASCII is never folded and is its own scan buffer */
+        return PyBytes_FromStringAndSize((const char *)data, n);
     PyObject *out = PyBytes_FromStringAndSize(NULL, n);
     if (out == NULL)
         return NULL;
