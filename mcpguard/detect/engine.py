@@ -160,15 +160,25 @@ class Engine:
         raw: list[Span] = []
         seen: set[tuple[int, int]] = set()
         hits = self.finder.find(buf, lambda: ctx.lower)
+        # In buffer order, and a hit inside a span its rule already reported is not confirmed again (finditer's
+        # non-overlapping semantics): "password=password=…" would otherwise confirm a 512-byte value at every "=".
+        hits.sort()
+        last_end: dict[int, int] = {}
         # Per-hit loop (10^4 hits/MB on secret-dense text): bound methods hoisted out of it.
-        anchor_rules, seen_add, extend = self.anchor_rules, seen.add, raw.extend
+        anchor_rules, seen_add, extend, reached = self.anchor_rules, seen.add, raw.extend, last_end.get
         for p, idx in hits:
             for rule in anchor_rules[idx]:
-                key = (id(rule), p)
+                rid = id(rule)
+                if p < reached(rid, -1):
+                    continue
+                key = (rid, p)
                 if key in seen:
                     continue
                 seen_add(key)
-                extend(rule.confirm(ctx, p))
+                found = rule.confirm(ctx, p)
+                if found:
+                    last_end[rid] = max(sp.end for sp in found)
+                    extend(found)
         raw.extend(scan_numbers(ctx, stats))
         for rule in self.custom:
             for m in rule.pattern.finditer(folded):

@@ -104,19 +104,17 @@ def shannon_entropy(s: bytes | str) -> float:
     return -sum(c / n * math.log2(c / n) for c in counts)
 
 
+#: Byte → its class letter: ``a`` lower, ``A`` upper, ``0`` digit, ``.`` anything else.
+_CLASS_OF = bytes(
+    0x61 if 97 <= c <= 122 else 0x41 if 65 <= c <= 90 else 0x30 if 48 <= c <= 57 else 0x2E for c in range(256)
+)
+
+
 def char_classes(s: bytes) -> int:
-    """How many of lower, upper, digit, other-printable appear in ``s`` (0–4)."""
-    lower = upper = digit = other = 0
-    for c in s:
-        if 97 <= c <= 122:
-            lower = 1
-        elif 65 <= c <= 90:
-            upper = 1
-        elif 48 <= c <= 57:
-            digit = 1
-        else:
-            other = 1
-    return lower + upper + digit + other
+    """How many of lower, upper, digit, other-printable appear in ``s`` (0–4). One ``translate`` and four ``in``
+    tests (C speed), not a Python loop per byte: values under an assignment can be 512 bytes long."""
+    t = s.translate(_CLASS_OF)
+    return (b"a" in t) + (b"A" in t) + (b"0" in t) + (b"." in t)
 
 
 def is_sequential(s: bytes) -> bool:

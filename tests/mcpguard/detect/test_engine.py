@@ -170,3 +170,27 @@ def test_private_ipv4_anchor_needs_a_whole_quad_with_hyperscan(text, hits):
     found = eng.scan_leaves([Leaf("", "value", text)], stats)
     assert stats["anchor_hits"] == hits
     assert len([f for f in found if f.type == "private_ipv4"]) == hits
+
+
+def test_a_hit_inside_a_span_of_its_rule_is_not_confirmed_again():
+    """finditer semantics for anchored rules: "password=password=…" confirms one 512-byte value, not one per "=",
+    and the findings are the same as confirming every hit would give (the inner values lie inside the outer one)."""
+    from mcpguard.detect import base
+
+    text = "password=" * 200
+    calls = 0
+    original = base.AnchoredRule.confirm
+
+    def counting(self, ctx, pos):
+        nonlocal calls
+        calls += 1
+        return original(self, ctx, pos)
+
+    base.AnchoredRule.confirm = counting
+    try:
+        found = engine_for(True).scan_text(text)
+    finally:
+        base.AnchoredRule.confirm = original
+    assert [f.type for f in found] == ["generic_secret"] * len(found) and found
+    assert found[0].start == 9 and found[0].end - found[0].start == 512
+    assert calls <= 10  # one per 512-byte value (plus the tail), not 200
