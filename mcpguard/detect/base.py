@@ -220,17 +220,21 @@ class AnchoredRule:
 #: Last two letters of every secret-announcing key word (pass, password, passwd, pwd, passphrase, secret, token, key,
 #: credential(s), authorization), any case: the C-level filter of the pure-Python assignment anchors.
 _KEY_TAIL = rb"(?:[sS][sS]|[rRwW][dD]|[sS][eE]|[eE][tTnNyY]|[aA][lL]|[lL][sS]|[oO][nN])"
-_SUFFIXES = (rb"", rb"[\"']", rb"[ \t]", rb"[\"'][ \t]", rb"[ \t][ \t]", rb"[\"'][ \t][ \t]")
+#: What may stand between a key word and its operator: nothing, a closing quote, a quoted subscript's ``']`` or an
+#: empty subscript ``[]`` (``$cfg['password'] =``, ``apikey[] =``), then up to two blanks.
+_SUFFIXES = tuple(close + blanks for close in (rb"", rb"[\"']", rb"[\"']\]", rb"\[\]")
+                  for blanks in (rb"", rb"[ \t]", rb"[ \t][ \t]"))
 
 
 def operator_anchors() -> tuple[tuple[bytes, bytes, int], ...]:
     """Pure-Python anchors for ``key = value`` rules: the operator (``:`` or ``=``) right after a key word's last two
-    letters, an optional quote and up to two blanks (``password=``, ``"api_key": ``, ``Authorization :``)."""
+    letters, an optional closing quote or subscript (:data:`_SUFFIXES`) and up to two blanks (``password=``,
+    ``"api_key": ``, ``Authorization :``, ``$cfg['password'] =``)."""
     out = []
     for op in (b":", b"="):
         # One class lookbehind first (the byte before the operator ends a key word, or is a quote or blank), so an
         # ordinary "x=1" fails after one check.
-        front = b"(?<=[sSdDeEtTnNyYlL\"' \t]" + re.escape(op) + b")"
+        front = b"(?<=[sSdDeEtTnNyYlL\"' \t\\]]" + re.escape(op) + b")"
         rest = front + b"(?:" + b"|".join(b"(?<=" + _KEY_TAIL + suf + re.escape(op) + b")" for suf in _SUFFIXES) + b")"
         out.append((op, rest, 0))
     return tuple(out)
@@ -241,10 +245,15 @@ _BLANKS = b" \t"
 
 
 def key_start(buf: bytes, pos: int, limit: int = 64) -> int:
-    """Start of the ``key`` of a ``key = value`` pair, given an anchor inside the key or at its operator."""
+    """Start of the ``key`` of a ``key = value`` pair, given an anchor inside the key or at its operator (a closing
+    quote, a quoted subscript's ``']`` or an empty ``[]`` before the operator is skipped)."""
     lo = max(0, pos - limit)
     if buf[pos : pos + 1] in (b":", b"="):
         seg = buf[lo:pos].rstrip(_BLANKS)
+        if seg.endswith(b"[]"):
+            seg = seg[:-2]
+        elif seg.endswith((b"']", b'"]')):
+            seg = seg[:-1]
         if seg[-1:] in (b'"', b"'"):
             seg = seg[:-1]
     else:

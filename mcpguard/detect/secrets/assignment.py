@@ -1,5 +1,5 @@
 """Secrets assigned to secret-looking names: ``password=…``, ``DB_PASSWORD: …``, ``"api_key": "…"``,
-``aws_secret_access_key = …``.
+``aws_secret_access_key = …``, ``$cfg['password'] = '…'``, ``config["token"] = …``, ``'password' => '…'``.
 
 Anchored on the key word (case-insensitive). The key decides the type: an AWS secret key name with a 40-character
 base64 value is ``aws_secret_access_key``; an Azure storage key name with an 88-character value is
@@ -20,7 +20,8 @@ from mcpguard.detect.validators import char_classes, is_sequential, shannon_entr
 from mcpguard.types import Category
 
 _PATTERN = re.compile(
-    rb"([A-Za-z][A-Za-z0-9_.\-]{0,63})[\"']?[ \t]{0,2}(?::=|=>|[:=])[ \t]*@?"  # @"…": Objective-C literals
+    # key, then a closing quote, a quoted subscript ($cfg['password'] = …) or an empty one (apikey[] = …)
+    rb"([A-Za-z][A-Za-z0-9_.\-]{0,63})(?:[\"']\]?|\[\])?[ \t]{0,2}(?::=|=>|[:=])[ \t]*@?"  # @"…": Objective-C literals
     rb"(?:\"([^\"\x00\n]{3,512})\"|'([^'\x00\n]{3,512})'|([^\s\"'`\x00,;{}()\[\]<>]{4,512}))"
 )
 
@@ -130,7 +131,7 @@ RULES = [
         pattern=_PATTERN,
         # Anchored on the operator after a key that holds a key word (the anchor is the operator: length 1), not on
         # the bare word: prose says "key" and "pass" ~180 times per MB, almost never followed by ":" or "=".
-        hs_anchors=((rb"(?:" + rb"|".join(KEY_WORDS) + rb")[A-Za-z0-9_.\-]{0,63}[\"']?[ \t]{0,2}[:=]", 1, True),),
+        hs_anchors=((rb"(?:" + rb"|".join(KEY_WORDS) + rb")[A-Za-z0-9_.\-]{0,63}(?:[\"']\]?|\[\])?[ \t]{0,2}[:=]", 1, True),),
         py_anchors=operator_anchors(),
         back=64,
         locate=key_start,

@@ -150,7 +150,7 @@ RULES = [
         type="bearer_token",
         category=Category.SECRET,
         pattern=re.compile(
-            rb"authorization[\"']?[ \t]{0,2}[:=][ \t]{0,2}[\"']?(?:([A-Za-z][A-Za-z0-9\-]{1,24})[ \t]+)?"
+            rb"authorization(?:[\"']\]?)?[ \t]{0,2}[:=][ \t]{0,2}[\"']?(?:([A-Za-z][A-Za-z0-9\-]{1,24})[ \t]+)?"
             rb"([A-Za-z0-9\-._~+/]{8,4096}=*)",
             re.IGNORECASE,
         ),

@@ -20,6 +20,15 @@ CASES = [
     ("password=${DB_PASSWORD}", []),
     ("password: <your password>", []),
     ("password=********", []),
+    # Subscripts and PHP arrays: $cfg['password'] = …, config["api_key"] = …, apikey[] = …, 'password' => …
+    ("$cfg['password'] = 'Xk9#mQ2!pL7v';", [("generic_secret", "Xk9#mQ2!pL7v")]),
+    ('config["api_key"] = "sk9Qw2Er4Ty6Ui8Op0As"', [("generic_secret", "sk9Qw2Er4Ty6Ui8Op0As")]),
+    ("$db['default']['password'] = 'hunter2Hunter2';", [("generic_secret", "hunter2Hunter2")]),
+    ('apikey[]= "Zx9Qw2Er4Ty6Ui8Op0As"', [("generic_secret", "Zx9Qw2Er4Ty6Ui8Op0As")]),
+    ("'password' => 'S3cr3tP@ssw0rd',", [("generic_secret", "S3cr3tP@ssw0rd")]),
+    ("items['key'] = value", []),
+    ("see arr['token'] for details", []),
+    ("row['password_hint'] = 'your first pet'", []),
 ]
 
 

@@ -9,6 +9,7 @@ CASES = [
     ('{"Authorization": "Bearer abcDEF123456ghiJKL789"}', [("bearer_token", "abcDEF123456ghiJKL789")]),
     ("authorization: basic dXNlcjpwYXNzd29yZDEyMw==", [("generic_secret", "dXNlcjpwYXNzd29yZDEyMw==")]),
     ("Authorization: Bearer <token>", []),
+    ('headers["Authorization"] = "Bearer abcDEF123456ghiJKL789xyz"', [("bearer_token", "abcDEF123456ghiJKL789xyz")]),
     ('"token_type": "Bearer"', []),
     ("postgres://app:Zx9-Qw2_Er4@db.internal:5432/app", [("url_credentials", "Zx9-Qw2_Er4")]),
     ("https://user:${DB_PASSWORD}@db/x", []),
