@@ -40,11 +40,12 @@ TEST_SECRETS = frozenset(
 )
 
 # Shapes that only ever occur in documentation and templates: AWS's EXAMPLE suffix, template variables, masks,
-# ``your_…`` and ``fake…`` stand-ins (``fakesecret``, ``fake-token``).
+# ``your_…`` and ``fake…`` stand-ins (``fakesecret``, ``fake-token``), ``…_here`` (wp-config-sample.php's
+# ``password_here``).
 # Anchored at the start (``match``), so a check costs one attempt, not a scan.
 _SECRET_SHAPES = re.compile(
     rb"(?:\$\{[^}]*\}$|\{\{[^}]*\}\}$|<[^>]*>$|%(?:\(\w+\))?s$|\$[A-Z_][A-Z0-9_]*$"
-    rb"|(?:x+|X+|\*+|\.+|#+|0+|-+|_+)$|your[_-]|fake|(?:changeme|password|secret|example|redacted|placeholder|"
+    rb"|(?:x+|X+|\*+|\.+|#+|0+|-+|_+)$|your[_-]|fake|\w*_here$|(?:changeme|password|secret|example|redacted|placeholder|"
     rb"dummy|sample|test|null|none|undefined|true|false|string|str|bytes|int)$)",
     re.IGNORECASE,
 )

@@ -1,5 +1,6 @@
 """Secrets assigned to secret-looking names: ``password=…``, ``DB_PASSWORD: …``, ``"api_key": "…"``,
-``aws_secret_access_key = …``, ``$cfg['password'] = '…'``, ``config["token"] = …``, ``'password' => '…'``.
+``aws_secret_access_key = …``, ``$cfg['password'] = '…'``, ``config["token"] = …``, ``'password' => '…'``,
+``define('DB_PASSWORD', '…')``.
 
 Anchored on the key word (case-insensitive). The key decides the type: an AWS secret key name with a 40-character
 base64 value is ``aws_secret_access_key``; an Azure storage key name with an 88-character value is
@@ -123,7 +124,31 @@ def _extract(m: re.Match[bytes], ctx: ScanContext):
     return (Span(s + lead, e - trail, typ, f"assignment.{family}", Category.SECRET, conf),)
 
 
+def _extract_define(m: re.Match[bytes], ctx: ScanContext):
+    family = classify_key(m.group(2).decode("ascii"))
+    if family is None:
+        return ()
+    got = value_confidence(family, m.group(4), True, ctx.flag_placeholders)
+    if got is None:
+        return ()
+    s, e = m.span(4)
+    return (Span(s, e, got[0], f"assignment.define.{family}", Category.SECRET, got[1]),)
+
+
 RULES = [
+    # PHP constants: define('DB_PASSWORD', '…') in wp-config.php and friends (PHP function names are case-insensitive).
+    AnchoredRule(
+        id="assignment.define",
+        type="generic_secret",
+        category=Category.SECRET,
+        pattern=re.compile(
+            rb"define\([ \t]*([\"'])([A-Za-z_][A-Za-z0-9_]{0,63})\1[ \t]*,[ \t]*([\"'])([^\"'\x00\n]{1,512})\3",
+            re.IGNORECASE,
+        ),
+        caseless_anchors=(b"define(",),
+        max_len=620,
+        extract=_extract_define,
+    ),
     AnchoredRule(
         id="assignment",
         type="generic_secret",

@@ -29,6 +29,12 @@ CASES = [
     ("items['key'] = value", []),
     ("see arr['token'] for details", []),
     ("row['password_hint'] = 'your first pet'", []),
+    # PHP constants (wp-config.php); the sample file's stand-ins are placeholders
+    ("define( 'DB_PASSWORD', 'k9#Qw2Er4Ty!' );", [("generic_secret", "k9#Qw2Er4Ty!")]),
+    ('DEFINE("AUTH_KEY", "Zx9Qw2Er4Ty6Ui8Op0As2Df4");', [("generic_secret", "Zx9Qw2Er4Ty6Ui8Op0As2Df4")]),
+    ("define('DB_PASSWORD', 'password_here');", []),
+    ("define('AUTH_KEY', 'put your unique phrase here');", []),
+    ("define('DB_USER', 'wpuser'); define('WP_DEBUG', false);", []),
 ]
 
 
