@@ -171,6 +171,8 @@ static PyObject *may_fold(PyObject *self, PyObject *text)
 static signed char b64_value[256];
 /* Run alphabet: 2 for the run core (base64 characters but '-'), 1 for '-', 0 elsewhere. */
 static unsigned char run_class[256];
+/* decode.RESTART: bytes at a run's start searched for a separator after which the encoded value may start. */
+#define RESTART_SPAN 48
 /* decode._FIRST: bytes that can begin base64 or hex of text. */
 static unsigned char first_ok[256];
 
@@ -225,7 +227,7 @@ static int text_start(const unsigned char *b, int k)
     return 1;
 }
 
-/* 1 when run[0:n] decodes, as hex (first 8 digits after an optional 0x) or as base64 (first 4 characters), to bytes
+/* 1 when run[0:n] decodes, as hex (first 8 digits after an optional 0x) or as base64 (first 8 characters), to bytes
  * that could start text. */
 static int plausible_start(const unsigned char *r, Py_ssize_t n)
 {
@@ -243,14 +245,18 @@ static int plausible_start(const unsigned char *r, Py_ssize_t n)
         if (ok && text_start(out, 4))
             return 1;
     }
-    if (n >= 4) {
-        int v0 = b64_value[r[0]], v1 = b64_value[r[1]], v2 = b64_value[r[2]], v3 = b64_value[r[3]];
-        if (v0 < 0 || v1 < 0 || v2 < 0 || v3 < 0)
-            return 0;
-        out[0] = (unsigned char)(v0 << 2 | v1 >> 4);
-        out[1] = (unsigned char)((v1 & 15) << 4 | v2 >> 2);
-        out[2] = (unsigned char)((v2 & 3) << 6 | v3);
-        return text_start(out, 3);
+    if (n >= 8) {
+        unsigned char six[6];
+        for (int g = 0; g < 2; g++) {
+            const unsigned char *q = r + 4 * g;
+            int v0 = b64_value[q[0]], v1 = b64_value[q[1]], v2 = b64_value[q[2]], v3 = b64_value[q[3]];
+            if (v0 < 0 || v1 < 0 || v2 < 0 || v3 < 0)
+                return 0;
+            six[3 * g] = (unsigned char)(v0 << 2 | v1 >> 4);
+            six[3 * g + 1] = (unsigned char)((v1 & 15) << 4 | v2 >> 2);
+            six[3 * g + 2] = (unsigned char)((v2 & 3) << 6 | v3);
+        }
+        return text_start(six, 6);
     }
     return 0;
 }
@@ -259,10 +265,12 @@ PyDoc_STRVAR(encoded_runs_doc,
 "encoded_runs(buf, min_run, /) -> list[tuple[int, int]]\n\n"
 "Half-open (start, end) spans of the base64/hex runs of buf that mcpguard.detect.decode tries to decode, in order:\n"
 "a stretch of at least min_run base64 characters other than '-' (either RFC 4648 alphabet), extended over adjacent\n"
-"'-' and base64 characters when a '-' touches it (at most 4096 bytes back, never into the previous run), kept when\n"
-"its first byte can begin encoded text and its first bytes decode (as hex or as base64) to a plausible start of\n"
-"UTF-8 text. O(len(buf)); the GIL is released during the pass. Raises TypeError when buf is not bytes-like,\n"
-"ValueError when min_run < 4.");
+"'-' and base64 characters when a '-' touches it (at most 4096 bytes back, never into the previous run). Each span\n"
+"starts where the encoded value plausibly starts: the run's start, or just after a '/', '+', '-' or '_' within its\n"
+"first 48 bytes, whichever first has a byte that can begin encoded text, first bytes that decode (as hex or as\n"
+"base64) to a plausible start of UTF-8 text, and min_run bytes left; runs with no such start are left out.\n"
+"O(len(buf)); the GIL is released during the pass. Raises TypeError when buf is not bytes-like, ValueError when\n"
+"min_run < 4.");
 
 static PyObject *encoded_runs(PyObject *self, PyObject *args)
 {
@@ -306,7 +314,23 @@ static PyObject *encoded_runs(PyObject *self, PyObject *args)
             while (s > lo && run_class[b[s - 1]])
                 s--;
         }
+        /* Where the encoded value starts: s, or just after a '/', '+', '-' or '_' in the run's first RESTART_SPAN
+         * bytes (a path or prefix glued to it), whichever is first plausible with MIN_RUN bytes left. */
+        Py_ssize_t start = -1;
         if (first_ok[b[s]] && plausible_start(b + s, e - s)) {
+            start = s;
+        } else {
+            Py_ssize_t lim = s + RESTART_SPAN < e - min_run ? s + RESTART_SPAN : e - min_run;
+            for (Py_ssize_t q = s; q < lim; q++) {
+                unsigned char c = b[q];
+                if ((c == '/' || c == '+' || c == '-' || c == '_') && first_ok[b[q + 1]] &&
+                    plausible_start(b + q + 1, e - q - 1)) {
+                    start = q + 1;
+                    break;
+                }
+            }
+        }
+        if (start >= 0) {
             if (count == cap) {
                 Py_ssize_t *grown = PyMem_RawRealloc(spans, cap * 4 * sizeof(Py_ssize_t));
                 if (grown == NULL) {
@@ -316,7 +340,7 @@ static PyObject *encoded_runs(PyObject *self, PyObject *args)
                 spans = grown;
                 cap *= 2;
             }
-            spans[2 * count] = s;
+            spans[2 * count] = start;
             spans[2 * count + 1] = e;
             count++;
         }

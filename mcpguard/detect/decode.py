@@ -5,25 +5,31 @@ texts as extra leaves (one scan for all of them) and :meth:`Piece.encoded_span` 
 **encoded** text, so transforms redact or tokenize the encoded bytes in place. Encodings and triggers:
 
 - ``percent`` (RFC 3986 §2.1): runs of ``%XX``; only when the buffer contains ``%``. Decoded with
-  ``urllib.parse.unquote_to_bytes``; a run that is not UTF-8 is left as it is. ``+`` is not read as a space.
-- ``escape`` (JSON RFC 8259 §7 ``\\uXXXX`` incl. surrogate pairs; JavaScript ``\\xXX`` as a code point): only when the
-  buffer contains a backslash. ``\\n``, ``\\"`` and the other one-letter escapes are not decoded.
+  ``urllib.parse.unquote_to_bytes``, bytes that are not UTF-8 as U+FFFD. ``+`` is not read as a space.
+- ``escape`` (JSON RFC 8259 §7 ``\\uXXXX`` incl. surrogate pairs, a lone surrogate as U+FFFD; JavaScript ``\\xXX`` as a
+  code point): only when the buffer contains a backslash. ``\\n``, ``\\"`` and the other one-letter escapes are not
+  decoded.
 - ``html`` (HTML numeric and named character references): only when the buffer contains ``&``; ``html.unescape``.
 - ``base64`` (RFC 4648 §4, and the URL-safe alphabet of §5) and ``hex`` (§8): runs of at least :data:`MIN_RUN`
-  characters of the base64 alphabet. Hex when the run is hex digits of even length (a ``0x`` prefix allowed), else
-  base64 (padding optional, a length of 1 mod 4 never decodes), ``validate=True``.
+  characters of the base64 alphabet, each from where its value plausibly starts (the run's start or just after a
+  ``/+-_`` glued prefix: ``api/v1/<base64>``). Hex when the run is hex digits (a ``0x`` prefix allowed; one stray
+  trailing digit is left out), else base64 (padding optional; one stray trailing character is left out),
+  ``validate=True``.
 
-For the three escape encodings the decoded text is a *window* of :data:`WINDOW` characters either side of the escapes
-(merged when they overlap, never beyond the leaf), so the context a rule needs (``email=kim%40x.com``) is there; a
-finding in a window that covers no decoded escape is dropped (the plain scan reports it). A base64 or hex run is
-decoded on its own.
+For the three escape encodings the decoded text is a *window* of :data:`WINDOW` characters either side of the escapes,
+grown to the edges of the tokens it cuts (whitespace, quotes, ``<``/``>``; at most :data:`MAX_GROW` more), merged when
+windows overlap and never beyond the leaf, so the context a rule needs (``email=kim%40x.com``,
+``password%3A hunter2``) and the whole value are there. Controls decoded from escapes become U+FFFD (one character for
+one). A base64 or hex run is decoded on its own.
 
-Precision: decoded bytes are kept only when they are text (strict UTF-8 and at least :data:`MIN_PRINTABLE` printable
-characters), so hashes, UUIDs, git SHAs, random ids, key material and images (binary when decoded) are dropped after
-decoding a :data:`PROBE`-character prefix; most of them earlier, when their first bytes do not start like text
-(:func:`_plausible_start`, in C by ``_textscan.encoded_runs`` when built). Cost: at most :data:`BUDGET` encoded characters are decoded per scan (a
-longer run is decoded up to the budget; the rest is not scanned); ``data`` of MCP ``image``/``audio`` content blocks is
-never decoded. The engine decodes decoded text again up to :data:`MAX_DEPTH` levels (``base64(percent(...))``).
+Precision: decoded base64/hex bytes are kept only when they are text (strict UTF-8, a sequence cut at the end
+allowed, and at least :data:`MIN_PRINTABLE` printable characters), so hashes, UUIDs, git SHAs, random ids, key
+material and images (binary when decoded) are dropped after decoding a :data:`PROBE`-character prefix; most of them
+earlier, when their first bytes do not start like text (:func:`_plausible_start`, in C by ``_textscan.encoded_runs``
+when built). Cost: every encoded character is decoded at most once per level, so the work is linear in the frame
+(decoded text is never longer than its encoding); there is no budget a hostile server could exhaust with junk before
+the real value. ``data`` of ``image``/``audio`` blocks is treated like any text: real media fail the start check at
+once. The engine decodes decoded text again up to :data:`MAX_DEPTH` levels (``base64(percent(...))``).
 """
 
 from __future__ import annotations
@@ -35,21 +41,24 @@ import html
 import os
 import re
 import threading
-from typing import NamedTuple, Sequence
+from dataclasses import dataclass, field
+from typing import Sequence
 from urllib.parse import unquote_to_bytes
 
-from mcpguard.types import Leaf
 
 #: Decoding levels: 1 decodes the frame's text, 2 also decodes what that decoding produced. No deeper.
 MAX_DEPTH = 2
-#: Encoded characters decoded per scan (per ``scan_leaves`` call and per level), so a huge blob has a bounded cost.
-BUDGET = 256 * 1024
 #: Shortest base64/hex run considered (12 bytes of base64, 8 of hex).
 MIN_RUN = 16
 #: Characters of a base64/hex run decoded first to reject binary cheaply.
 PROBE = 64
-#: Context characters kept either side of escapes (percent, escape, html).
+#: Bytes at the start of a run searched for a ``/+-_`` after which the encoded value may start (a path or prefix
+#: glued to it: ``api/v1/<base64>``); ``RESTART_SPAN`` in ``_textscan.c`` is the same number.
+RESTART = 48
+#: Context characters kept either side of escapes (percent, escape, html); a window then grows to the edges of the
+#: token it cuts (whitespace, quotes, ``<``/``>``), at most :data:`MAX_GROW` characters more on each side.
 WINDOW = 96
+MAX_GROW = 4096
 #: Share of printable characters (plus tab, CR, LF) decoded text must have.
 MIN_PRINTABLE = 0.95
 
@@ -105,7 +114,8 @@ def _hs_screen():  # type: ignore[no-untyped-def]
     return _screen
 
 
-class Piece(NamedTuple):
+@dataclass(slots=True)
+class Piece:
     """One decoded region of the joined leaves.
 
     ``leaf`` is the index of the leaf holding it; ``start``/``end`` its half-open offsets in the joined text; ``text``
@@ -122,22 +132,34 @@ class Piece(NamedTuple):
     encoding: str
     segs: tuple[tuple[int, int, int, bool], ...] = ()
     offset: int = 0
+    # Built on first use, once per piece (a piece can hold 10^5 findings): segment starts, UTF-8 offsets every 1024
+    # characters of a non-ASCII text.
+    _keys: list[int] | None = field(default=None, repr=False, compare=False)
+    _marks: list[int] | None = field(default=None, repr=False, compare=False)
 
-    def encoded_span(self, s: int, e: int) -> tuple[int, int] | None:
-        """The joined-text span of the encoded characters that decode to ``text[s:e]`` (``0 <= s < e``), or None when
-        that part of the text was not encoded (a literal part of an escape window). Base64 spans are rounded out to
-        whole 4-character groups (RFC 4648 §4: 3 bytes per group), hex spans are 2 characters per byte."""
+    def _utf8_offset(self, i: int) -> int:
+        """UTF-8 byte offset of character ``i`` of ``text`` (O(1024) per call after one O(n) pass)."""
+        if self._marks is None:
+            marks, total, text = [0], 0, self.text
+            for k in range(0, len(text), 1024):
+                total += len(text[k : k + 1024].encode("utf-8", "surrogatepass"))
+                marks.append(total)
+            self._marks = marks
+        k = i // 1024
+        return self._marks[k] + len(self.text[k * 1024 : i].encode("utf-8", "surrogatepass"))
+
+    def encoded_span(self, s: int, e: int) -> tuple[int, int]:
+        """The joined-text span of the characters that hold ``text[s:e]`` (``0 <= s < e``): the escapes that decode to
+        it plus any literal characters in between for the escape encodings; whole 4-character groups for base64
+        (RFC 4648 §4: 3 bytes per group); 2 hex digits per byte. A value of literal characters only (found because its
+        context was encoded: ``password%3A hunter2``) maps onto those literal characters."""
         if self.segs:
             segs = self.segs
-            keys = [x[0] for x in segs]
+            if self._keys is None:
+                self._keys = [x[0] for x in segs]
+            keys = self._keys
             i = bisect.bisect_right(keys, s) - 1
             j = bisect.bisect_right(keys, e - 1) - 1
-            # Kept when a decoded escape is inside the value or right next to it ("key%20AKIA…": the escape is what
-            # made the plain scan miss the value's boundary); a value of only literal text elsewhere is dropped.
-            lo_k = bisect.bisect_right(keys, max(0, s - 1)) - 1
-            hi_k = bisect.bisect_right(keys, e) - 1
-            if not any(segs[k][3] for k in range(lo_k, hi_k + 1)):
-                return None
             ds, js, je, dec = segs[i]
             lo = js if dec else js + (s - ds)
             ds, js, je, dec = segs[j]
@@ -146,8 +168,7 @@ class Piece(NamedTuple):
         if self.text.isascii():
             bs, be = s, e
         else:
-            bs = len(self.text[:s].encode("utf-8"))
-            be = bs + len(self.text[s:e].encode("utf-8"))
+            bs, be = self._utf8_offset(s), self._utf8_offset(e)
         if self.encoding == "hex":
             return self.offset + 2 * bs, self.offset + 2 * be
         return self.offset + 4 * (bs // 3), min(self.end, self.offset + 4 * (-(-be // 3)))
@@ -198,14 +219,31 @@ _B64_STD = bytes.maketrans(b"-_", b"+/")
 
 
 def _plausible_start(run: bytes) -> bool:
-    """True when ``run`` decodes, as hex (its first 8 digits after an optional ``0x``) or as base64 (its first 4
-    characters, either alphabet), to bytes that could begin text: the cheap pre-rejection of hashes and random ids
-    (about 4 in 5 random hex hashes and 7 in 8 random base64 ids fail it)."""
+    """True when ``run`` decodes, as hex (its first 8 digits after an optional ``0x``, 4 bytes) or as base64 (its
+    first 8 characters, either alphabet, 6 bytes), to bytes that could begin text: the cheap pre-rejection of hashes
+    and random ids, and of a glued prefix that only looks like the start of a value."""
     off = 2 if run[:2] in (b"0x", b"0X") else 0
     head = run[off : off + 8]
     if len(head) == 8 and not head.translate(None, _HEX_DIGITS) and _text_start(binascii.unhexlify(head)):
         return True
-    return len(run) >= 4 and _text_start(binascii.a2b_base64(run[:4].translate(_B64_STD)))
+    return len(run) >= 8 and _text_start(binascii.a2b_base64(run[:8].translate(_B64_STD)))
+
+
+_SEPARATOR = re.compile(rb"[/+_\-]")
+
+
+def _first_plausible(buf: bytes, s: int, e: int, first: frozenset[int]) -> int:
+    """Where the encoded value of the run ``buf[s:e]`` starts: ``s``, or just after one of ``/+-_`` in its first
+    :data:`RESTART` bytes (``api/v1/<base64>``, ``tmp/<base64>``, ``id-<base64url>``), whichever comes first with a
+    byte in ``first`` and a plausible start (:func:`_plausible_start`) and at least :data:`MIN_RUN` bytes left; -1 if
+    none."""
+    if buf[s] in first and _plausible_start(buf[s : s + 10]):
+        return s
+    for m in _SEPARATOR.finditer(buf, s, min(s + RESTART, e - MIN_RUN)):
+        c = m.end()
+        if buf[c] in first and _plausible_start(buf[c : c + 10]):
+            return c
+    return -1
 
 
 def _runs_py(buf: bytes) -> list[tuple[int, int]]:
@@ -227,8 +265,9 @@ def _runs_py(buf: bytes) -> list[tuple[int, int]]:
             e = _DASHED.match(buf, e).end()
             lo = max(prev, s - 4096)
             s = lo + len(buf[lo:s].rstrip(_B64_CHARS))
-        if buf[s] in first and _plausible_start(buf[s : s + 10]):
-            out.append((s, e))
+        c = _first_plausible(buf, s, e, first)
+        if c >= 0:
+            out.append((c, e))
         prev = e
         i = marks.find(_RUN_NEEDLE, e)
     return out
@@ -236,8 +275,8 @@ def _runs_py(buf: bytes) -> list[tuple[int, int]]:
 
 def _runs(buf: bytes) -> list[tuple[int, int]]:
     """Half-open spans of runs of base64-alphabet bytes (``-`` included) in ``buf`` that hold at least
-    :data:`MIN_RUN` consecutive bytes other than ``-``, start with a byte that can begin encoded text, and whose first
-    bytes decode to a plausible start of text (:func:`_plausible_start`). O(len(buf))."""
+    :data:`MIN_RUN` consecutive bytes other than ``-``, each from where its encoded value plausibly starts
+    (:func:`_first_plausible`: the run's start or just after a ``/+-_`` near it). O(len(buf))."""
     screen = _hs_screen()
     if screen:
         hit: list[int] = []
@@ -253,23 +292,16 @@ def _runs(buf: bytes) -> list[tuple[int, int]]:
     return _runs_py(buf)
 
 
-def _skipped_leaves(leaves: Sequence[Leaf]) -> set[int]:
-    """Indices of the ``data`` leaves of MCP ``image``/``audio`` content blocks (binary by definition)."""
-    types = {leaf.path: leaf.text for leaf in leaves if leaf.kind == "value" and leaf.path.endswith("/type")}
-    out = set()
-    for i, leaf in enumerate(leaves):
-        if leaf.kind == "value" and leaf.path.endswith("/data"):
-            if types.get(leaf.path[:-5] + "/type") in ("image", "audio"):
-                out.add(i)
-    return out
-
-
 def _decode_run(run: bytes) -> tuple[str, bytes, int] | None:
-    """``(encoding, decoded bytes, digits offset)`` for one run (already cut to the budget), or None. A run of hex
+    """``(encoding, decoded bytes, digits offset)`` for one run, or None. A run of hex
     digits (with an optional ``0x``) is only ever hex: a hash or id is rejected there, never retried as base64."""
     off = 2 if run[:2] in (b"0x", b"0X") else 0
+    if len(run) - off < MIN_RUN // 2:
+        return None
     if not run[off:].translate(None, _HEX_DIGITS):
-        if len(run) % 2 or run[off] not in _HEX_HIGH:  # text starts with a byte in 0x09-0x7f or a UTF-8 lead
+        if (len(run) - off) % 2:
+            run = run[:-1]  # one stray digit after the value ("…6b61" + "7"): decode the whole bytes before it
+        if run[off] not in _HEX_HIGH:  # text starts with a byte in 0x09-0x7f or a UTF-8 lead
             return None
         if _is_text(binascii.unhexlify(run[off : off + PROBE]), True) is None:
             return None
@@ -280,8 +312,10 @@ def _decode_run(run: bytes) -> tuple[str, bytes, int] | None:
     if b"-" in run and not run.translate(None, _HEX_DIGITS + b"-"):
         return None  # a UUID or another dashed hex id
     body = run.rstrip(b"=")
-    if len(run) - len(body) > 2 or len(body) % 4 == 1:
+    if len(run) - len(body) > 2:
         return None
+    if len(body) % 4 == 1:
+        body = body[:-1]  # one stray character after an unpadded value: the whole groups before it still decode
     urlsafe = b"-" in body or b"_" in body
     if urlsafe and (b"+" in body or b"/" in body):
         return None
@@ -297,26 +331,42 @@ def _decode_run(run: bytes) -> tuple[str, bytes, int] | None:
         return None
 
 
-def _escape_windows(joined: str, buf: bytes, starts: list[int], pattern: re.Pattern[bytes], encoding: str,
-                    budget: list[int]) -> list[Piece]:
+_EDGE_BYTES = (b" ", b"\t", b"\n", b"\r", b'"', b"'", b"<", b">", b"\x00")
+_EDGE = re.compile(rb"[ \t\n\r\"'<>\x00]")
+
+
+def _grow(buf: bytes, lo: int, hi: int, floor: int, ceil: int) -> tuple[int, int]:
+    """``(lo, hi)`` moved out to the edges of the tokens they cut (whitespace, quotes, ``<``/``>``), at most
+    :data:`MAX_GROW` bytes and never past ``floor``/``ceil`` (the leaf), so a long value next to an escape is decoded
+    whole (``password%3D`` + 200 characters)."""
+    low = max(floor, lo - MAX_GROW)
+    edge = max(buf.rfind(c, low, lo) for c in _EDGE_BYTES)
+    lo = edge + 1 if edge >= 0 else low
+    high = min(ceil, hi + MAX_GROW)
+    m = _EDGE.search(buf, hi, high)
+    return lo, (m.start() if m else high)
+
+
+def _escape_windows(joined: str, buf: bytes, starts: list[int], pattern: re.Pattern[bytes],
+                    encoding: str) -> list[Piece]:
     """Decoded windows around the escapes ``pattern`` finds (see the module docstring)."""
     tokens = [(m.start(), m.end()) for m in pattern.finditer(buf)]
     if not tokens:
         return []
     pieces: list[Piece] = []
     k = 0
-    while k < len(tokens) and budget[0] > 0:
+    while k < len(tokens):
         li = bisect.bisect_right(starts, tokens[k][0]) - 1
+        leaf_start = starts[li]
         leaf_end = starts[li + 1] - 1 if li + 1 < len(starts) else len(joined)
-        lo = max(starts[li], tokens[k][0] - WINDOW)
-        hi = min(leaf_end, tokens[k][1] + WINDOW)
+        lo, hi = _grow(buf, max(leaf_start, tokens[k][0] - WINDOW), min(leaf_end, tokens[k][1] + WINDOW),
+                       leaf_start, leaf_end)
         group = [tokens[k]]
         k += 1
         while k < len(tokens) and tokens[k][0] < hi:
-            hi = min(leaf_end, tokens[k][1] + WINDOW)
+            hi = max(hi, _grow(buf, tokens[k][1], min(leaf_end, tokens[k][1] + WINDOW), leaf_start, leaf_end)[1])
             group.append(tokens[k])
             k += 1
-        budget[0] -= hi - lo
         parts: list[str] = []
         segs: list[tuple[int, int, int, bool]] = []
         n = 0
@@ -329,7 +379,13 @@ def _escape_windows(joined: str, buf: bytes, starts: list[int], pattern: re.Patt
                 segs.append((n, pos, ts, False))
                 parts.append(joined[pos:ts])
                 n += ts - pos
-            segs.append((n, ts, te, True))
+            escapes = _escape_bounds(buf, ts, te, encoding)
+            if len(escapes) == len(decoded) > 1:
+                # One character per escape (ASCII, BMP): a segment each, so a finding maps onto its own escapes, not
+                # onto the whole run (two values in one fully encoded string stay two findings).
+                segs.extend((n + i, es, ee, True) for i, (es, ee) in enumerate(escapes))
+            else:
+                segs.append((n, ts, te, True))
             parts.append(decoded)
             n += len(decoded)
             pos = te
@@ -342,11 +398,33 @@ def _escape_windows(joined: str, buf: bytes, starts: list[int], pattern: re.Patt
     return pieces
 
 
+def _escape_bounds(buf: bytes, ts: int, te: int, encoding: str) -> list[tuple[int, int]]:
+    """The ``(start, end)`` of each escape in the token ``buf[ts:te]``: ``%XX`` (3 bytes), ``\\uXXXX`` (6) or
+    ``\\xXX`` (4); an HTML token is one reference."""
+    if encoding == "percent":
+        return [(i, i + 3) for i in range(ts, te, 3)]
+    if encoding == "escape":
+        out, i = [], ts
+        while i < te:
+            n = 6 if buf[i + 1] == 0x75 else 4
+            out.append((i, i + n))
+            i += n
+        return out
+    return [(ts, te)]
+
+
+#: C0 controls (but tab, LF, CR) and DEL → U+FFFD, one character for one: a decoded NUL must not read as the
+#: engine's leaf separator, and the offsets of the decoded text stay as they are.
+_CONTROLS = {c: "\ufffd" for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]}
+
+
 def _decode_token(token: bytes, encoding: str) -> str | None:
-    """One escape token decoded (``""``-free), or None when it does not decode to text."""
+    """One escape token decoded, or None when it decodes to nothing new. Lenient on purpose: bytes that are not UTF-8
+    (``%FF``), lone surrogates (``\\ud800``) and controls become U+FFFD, so one bad escape cannot hide the value next to
+    it in the same run."""
     try:
         if encoding == "percent":
-            out = unquote_to_bytes(token).decode("utf-8")
+            out = unquote_to_bytes(token).decode("utf-8", "replace")
         elif encoding == "escape":
             units = []
             i = 0
@@ -354,41 +432,32 @@ def _decode_token(token: bytes, encoding: str) -> str | None:
                 n = 4 if token[i + 1] == 0x75 else 2  # \u: 4 hex digits, \x: 2
                 units.append(int(token[i + 2 : i + 2 + n], 16))
                 i += 2 + n
-            # UTF-16 code units, so a surrogate pair becomes one character; a lone surrogate fails.
-            out = b"".join(u.to_bytes(2, "little") for u in units).decode("utf-16-le")
+            # UTF-16 code units, so a surrogate pair becomes one character.
+            out = b"".join(u.to_bytes(2, "little") for u in units).decode("utf-16-le", "replace")
         else:
             text = token.decode("ascii")
             out = html.unescape(text)
             if out == text:
                 return None
-    except (UnicodeDecodeError, ValueError):
+    except ValueError:
         return None
-    if not out or _is_text(out.encode("utf-8")) is None:
-        return None
-    return out
+    return out.translate(_CONTROLS) if out else None
 
 
-def find_pieces(leaves: Sequence[Leaf], joined: str, buf: bytes, starts: list[int],
-                covered: Sequence[tuple[int, int]] = ()) -> list[Piece]:
+def find_pieces(joined: str, buf: bytes, starts: list[int], covered: Sequence[tuple[int, int]] = ()) -> list[Piece]:
     """Every decodable region of the joined leaves (``joined``, leaves separated by ``\\x00``; ``buf`` its scan
-    buffer, one byte per character with the same offsets; ``starts[i]`` where leaf ``i`` starts), within
-    :data:`BUDGET`. A base64/hex run inside one of the ``covered`` spans (sorted ``(start, end)`` of findings the plain
-    scan made: a JWT, a key) is not decoded: it is reported whole already. Never raises on malformed encodings (they
-    are skipped)."""
-    budget = [BUDGET]
+    buffer, one byte per character with the same offsets; ``starts[i]`` where leaf ``i`` starts). Every encoded
+    character is decoded at most once per call, so the cost is linear in ``len(buf)`` (no budget that an attacker
+    could spend with junk before the real value). A base64/hex run inside one of the ``covered`` spans (sorted
+    ``(start, end)`` of findings the plain scan made: a JWT, a key) is not decoded: it is reported whole already.
+    Never raises on malformed encodings (they are skipped)."""
     pieces: list[Piece] = []
     for trigger, pattern, encoding in ((b"%", _PERCENT, "percent"), (b"\\", _ESCAPE, "escape"), (b"&", _HTML, "html")):
         if trigger in buf:
-            pieces.extend(_escape_windows(joined, buf, starts, pattern, encoding, budget))
+            pieces.extend(_escape_windows(joined, buf, starts, pattern, encoding))
     if len(buf) < MIN_RUN:
         return pieces
-    runs = _runs(buf)
-    if not runs:
-        return pieces
-    skipped: set[int] | None = None
-    for s, e in runs:
-        if budget[0] <= 0:
-            break
+    for s, e in _runs(buf):
         # Up to two "=" of padding end the run ("=" is not in the run alphabet: it only ever trails).
         if buf[e : e + 1] == b"=":
             e += 2 if buf[e + 1 : e + 2] == b"=" else 1
@@ -396,22 +465,16 @@ def find_pieces(leaves: Sequence[Leaf], joined: str, buf: bytes, starts: list[in
             k = bisect.bisect_right(covered, (s, len(buf))) - 1
             if k >= 0 and covered[k][1] >= e:
                 continue
-        li = bisect.bisect_right(starts, s) - 1
-        if skipped is None:
-            skipped = _skipped_leaves(leaves)
-        if li in skipped:
-            continue
-        cut = e if e - s <= budget[0] else s + (budget[0] // 4) * 4
-        budget[0] -= cut - s
-        got = _decode_run(buf[s:cut])
+        got = _decode_run(buf[s:e])
         if got is None:
             continue
         encoding, data, off = got
-        text = _is_text(data, cut < e)
+        text = _is_text(data, True)
         if text is None:
             continue
-        pieces.append(Piece(li, s, cut, text, encoding, (), s + off))
+        li = bisect.bisect_right(starts, s) - 1
+        pieces.append(Piece(li, s, e, text, encoding, (), s + off))
     return pieces
 
 
-__all__ = ["BUDGET", "MAX_DEPTH", "MIN_RUN", "Piece", "find_pieces"]
+__all__ = ["MAX_DEPTH", "MIN_RUN", "Piece", "find_pieces"]

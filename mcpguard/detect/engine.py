@@ -205,8 +205,13 @@ class Engine:
         """Spans of values found in encoded text (:mod:`mcpguard.detect.decode`), on the encoded characters: the
         decoded pieces are scanned together as leaves (each under its leaf's path, for key context), and each span
         keeps its type and confidence, its rule suffixed ``.decoded:<encoding>``."""
-        covered = sorted((sp.start, sp.end) for sp in spans)
-        pieces = find_pieces(leaves, joined, buf, starts, covered)
+        # Only spans that will be reported cover a run: a low-confidence guess (any 88-character base64 reads as an
+        # Azure storage key at 0.4) must not stop the run from being decoded.
+        cfg = self.config
+        by_type, floor, off = cfg.min_confidence_by_type, cfg.min_confidence, self._disabled
+        covered = sorted((sp.start, sp.end) for sp in spans
+                         if sp.type not in off and sp.confidence >= by_type.get(sp.type, floor))
+        pieces = find_pieces(joined, buf, starts, covered)
         if not pieces:
             return []
         inner = [Leaf(leaves[p.leaf].path, "value", p.text) for p in pieces]
@@ -215,10 +220,8 @@ class Engine:
         for sp in ispans:
             k = bisect.bisect_right(istarts, sp.start) - 1
             piece = pieces[k]
-            got = piece.encoded_span(sp.start - istarts[k], sp.end - istarts[k])
-            if got is not None:
-                out.append(Span(got[0], got[1], sp.type, f"{sp.rule}.decoded:{piece.encoding}", sp.category,
-                                sp.confidence))
+            lo, hi = piece.encoded_span(sp.start - istarts[k], sp.end - istarts[k])
+            out.append(Span(lo, hi, sp.type, f"{sp.rule}.decoded:{piece.encoding}", sp.category, sp.confidence))
         return out
 
     def _key_context(self, leaves: Sequence[Leaf], segs: list[str], starts: list[int], found: list[Span]) -> list[Span]:

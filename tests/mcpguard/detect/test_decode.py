@@ -182,17 +182,18 @@ def test_binary_runs_are_rejected_by_the_text_check():
     assert decode._is_text(b"\xff\xfe\x00\x01garbage") is None
 
 
-def test_image_and_audio_data_are_not_decoded(engine):
+def test_image_and_audio_data_are_decoded_like_any_text(engine):
+    # A hostile server can label anything "image": its data is probed like every run (real media fail at once).
     hidden = _b64(f"contact {EMAIL} key {AKID}")
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4).decode()
     leaves = [Leaf("/content/0/type", "value", "image"), Leaf("/content/0/data", "value", hidden),
-              Leaf("/content/1/type", "value", "audio"), Leaf("/content/1/data", "value", hidden),
-              Leaf("/content/2/type", "value", "resource"), Leaf("/content/2/blob", "value", hidden)]
+              Leaf("/content/1/type", "value", "audio"), Leaf("/content/1/data", "value", png)]
     found = engine.scan_leaves(leaves)
-    assert {f.path for f in found} == {"/content/2/blob"}
+    assert {(f.path, f.type) for f in found} == {("/content/0/data", "email"), ("/content/0/data", "aws_access_key_id")}
 
 
-def test_budget_bounds_a_5mb_blob(monkeypatch):
-    # A 5 MB base64 run of text: only the first BUDGET characters are decoded (counted via the decoder).
+def test_a_5mb_blob_is_decoded_once_and_whole(monkeypatch):
+    # Every encoded character is decoded at most once per level (plus the probe): linear, and nothing is left unscanned.
     calls: list[int] = []
     real = base64.b64decode
 
@@ -203,27 +204,26 @@ def test_budget_bounds_a_5mb_blob(monkeypatch):
     monkeypatch.setattr(decode.base64, "b64decode", counting)
     blob = _b64(("lorem ipsum dolor sit amet " * 200_000)[:3_750_000])
     assert len(blob) >= 5_000_000
-    leaves = [Leaf("/a", "value", f"{blob}")]
-    joined = leaves[0].text
-    pieces = find_pieces(leaves, joined, joined.encode(), [0])
-    assert sum(calls) <= decode.BUDGET + decode.PROBE + 4
-    assert len(pieces) == 1 and pieces[0].end - pieces[0].start <= decode.BUDGET
+    pieces = find_pieces(blob, blob.encode(), [0])
+    assert sum(calls) <= len(blob) + decode.PROBE + 4
+    assert len(pieces) == 1 and (pieces[0].start, pieces[0].end) == (0, len(blob))
 
 
-def test_budget_is_shared_by_all_runs_of_a_frame():
-    run = _b64("hello world, this is text. " * 40)
-    text = " ".join([run] * 200)
-    pieces = find_pieces([Leaf("", "value", text)], text, text.encode(), [0])
-    assert sum(p.end - p.start for p in pieces) <= decode.BUDGET
-    assert 0 < len(pieces) < 200
+@pytest.mark.parametrize("junk", ["QUJD" * 65536, "%41" * 87382, "&amp;" * 52429])
+def test_junk_before_the_value_does_not_switch_decoding_off(engine, junk):
+    """No budget for an attacker to spend: 256 KiB of decodable junk, then the real value, in the same frame."""
+    secret = f"key {AKID} mail {EMAIL} ok"
+    leaves = [Leaf("/content/0/text", "value", junk), Leaf("/content/1/text", "value", "x " + _b64(secret))]
+    found = engine.scan_leaves(leaves)
+    assert {f.type for f in found if f.path == "/content/1/text"} == {"aws_access_key_id", "email"}
 
 
 def test_piece_span_mapping_for_escape_windows():
     text = "a=kim%40acme.io"
-    [piece] = find_pieces([Leaf("", "value", text)], text, text.encode(), [0])
+    [piece] = find_pieces(text, text.encode(), [0])
     assert piece.text == "a=kim@acme.io" and piece.encoding == "percent"
     assert piece.encoded_span(2, 13) == (2, 15)  # kim@acme.io -> kim%40acme.io
-    assert piece.encoded_span(0, 2) is None  # literal text only: not an encoded value
+    assert piece.encoded_span(0, 2) == (0, 2)  # literal text maps onto itself
     assert Piece(0, 0, 8, "ab", "hex", (), 0).encoded_span(1, 2) == (2, 4)
 
 
@@ -287,10 +287,9 @@ def test_protect_base64_env_file():
 def test_stdlib_run_finder_matches_the_hyperscan_screen(monkeypatch):
     text = (f"a {_b64(EMAIL)} b {_hex(AKID)} c {hashlib.sha1(b'x').hexdigest()} d "
             f"{base64.urlsafe_b64encode(ENV.encode()).decode()} e short QUJD")
-    leaves = [Leaf("", "value", text)]
-    with_screen = find_pieces(leaves, text, text.encode(), [0])
+    with_screen = find_pieces(text, text.encode(), [0])
     monkeypatch.setattr(decode, "_screen", False)
-    without = find_pieces(leaves, text, text.encode(), [0])
+    without = find_pieces(text, text.encode(), [0])
     assert with_screen == without and len(without) == 3
 
 
@@ -348,3 +347,56 @@ def test_c_run_finder_matches_the_python_one():
         _textscan.encoded_runs(b"abc", 3)
     with pytest.raises(TypeError):
         _textscan.encoded_runs("text", 16)
+
+
+_S = f"key {AKID} mail {EMAIL} ok"
+
+
+@pytest.mark.parametrize("name, text", [
+    ("dash prefix", "id v1-" + _b64(_S)),
+    ("url path", "https://h.io/api/v1/" + base64.urlsafe_b64encode(_S.encode()).decode()),
+    ("path prefix", "tmp/" + _b64(_S)),
+    ("plus prefix", "a+" + _b64(_S)),
+    ("stray trailing character", _b64(_S).rstrip("=") + "x" * (1 if len(_b64(_S).rstrip("=")) % 4 == 0 else 0)),
+    ("stray trailing hex digit", _hex(_S) + "0"),
+    ("percent of base64 of non-ASCII", "d=" + quote(_b64("aOé " + _S), safe="")),
+    ("64-byte base64 (reads as a weak Azure key)", "blob " + _b64(_S.ljust(64, "."))),
+    ("percent run with a bad byte", "q=" + "".join(f"%{c:02X}" for c in _S.encode()) + "%FF"),
+    ("escape run with a lone surrogate", "".join(f"\\u{ord(c):04x}" for c in _S) + "\\ud800"),
+    ("percent run with controls", "q=" + "".join(f"%{c:02X}" for c in _S.encode()) + "%00%01%02"),
+])
+def test_common_wrappings_of_an_encoded_value_are_still_found(name, text):
+    """Prefixes glued to a run, a stray trailing character, one bad escape or a low-confidence guess over the run
+    must not hide the value (review findings of Dec 7)."""
+    out = _protect(text)
+    assert AKID not in _decodable(out), name
+    assert EMAIL not in _decodable(out), name
+
+
+@pytest.mark.parametrize("text, secret", [
+    ("password%3A hunter2Secret99", "hunter2Secret99"),  # the context is encoded, the value is not
+    ("password&#58; hunter2Secret99", "hunter2Secret99"),
+    ("password%3D" + "Zk9vYmFy" * 25, "Zk9vYmFy" * 25),  # a value longer than the 96-character window
+    (quote(json.dumps({"password": "Q" + "x9Zk" * 30}), safe=""), "x9Zk" * 30),
+])
+def test_values_whose_context_or_length_crosses_the_window_are_redacted_whole(text, secret):
+    out = _protect(text)
+    assert secret not in _decodable(out) and secret[:12] not in out
+
+
+def test_two_values_in_one_fully_encoded_run_stay_two_findings(engine):
+    text = "q=" + "".join(f"%{c:02X}" for c in _S.encode())
+    found = engine.scan_text(text)
+    assert [f.type for f in found] == ["aws_access_key_id", "email"]
+    assert found[0].end <= found[1].start  # each maps onto its own escapes, not onto the whole run
+
+
+def test_span_mapping_tables_are_built_once_per_piece():
+    # A window can hold 10^5 findings: the segment keys are computed once, not per finding (that was quadratic).
+    text = "a%40b.co " * 2000
+    [piece] = [p for p in find_pieces(text, text.encode(), [0]) if p.encoding == "percent"]
+    piece.encoded_span(0, 3)
+    keys = piece._keys
+    for k in range(0, len(piece.text) - 5, 97):
+        piece.encoded_span(k, k + 5)
+    assert piece._keys is keys and len(keys) == len(piece.segs)
