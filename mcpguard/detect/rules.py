@@ -32,10 +32,10 @@ NUMERIC_TYPES: dict[str, Category] = {
 def _all() -> tuple[AnchoredRule, ...]:
     from mcpguard.detect.infra import aws as infra_aws
     from mcpguard.detect.infra import ip
-    from mcpguard.detect.pii import email
+    from mcpguard.detect.pii import email, phone
     from mcpguard.detect.secrets import ai, assignment, aws, azure, google, http, jwt, pem, saas, vcs
 
-    modules = (aws, vcs, saas, ai, google, azure, jwt, pem, http, assignment, email, infra_aws, ip)
+    modules = (aws, vcs, saas, ai, google, azure, jwt, pem, http, assignment, email, phone, infra_aws, ip)
     return tuple(rule for mod in modules for rule in mod.RULES)
 
 

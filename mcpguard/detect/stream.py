@@ -104,13 +104,15 @@ class StreamScanner:
         return out
 
     def feed_across(self, chunk: str) -> list[Finding]:
-        """Findings that cross the boundary between the carried tail and ``chunk`` (``start < boundary < end``),
-        with absolute offsets, sorted; carries the tail on. Values wholly inside one chunk are the caller's
-        per-chunk scan's job, so only the neighbourhood of the boundary is scanned: the run of non-space characters
-        that crosses it (up to ``window`` characters on each side) plus :data:`NEAR` characters beyond the run on
-        each side (for values with spaces, such as a card number, and for a keyword before a token). Nothing is
-        scanned while no tail is carried. Does not take part in :meth:`feed`'s "report once" bookkeeping, so use
-        one of the two per scanner."""
+        """Findings that cross the boundary between the carried tail and ``chunk`` (``start < boundary < end``), or
+        that are found only with both sides present (a keyword in the tail, its value in ``chunk``: rules that need
+        the keyword report the value alone), with absolute offsets, sorted; carries the tail on. Values found in one
+        chunk alone are the caller's per-chunk scan's job, so only the neighbourhood of the boundary is scanned: the
+        run of non-space characters that crosses it (up to ``window`` characters on each side) plus :data:`NEAR`
+        characters beyond the run on each side (for values with spaces, such as a card number, and for a keyword
+        before a token); when it holds a finding that does not cross, each side is scanned alone too, to tell the
+        two kinds apart. Nothing is scanned while no tail is carried. Does not take part in :meth:`feed`'s "report
+        once" bookkeeping, so use one of the two per scanner."""
         if not chunk:
             return []
         tail, base, window = self._tail, self._base, self.window
@@ -122,9 +124,15 @@ class StreamScanner:
             m = _SPACE.search(head)
             right = (m.start() if m else len(head)) + NEAR
             cut = len(tail) - left
-            for f in self.engine.scan_text(tail[left:] + head[:right], self.path):
-                if f.start < cut < f.end:
-                    out.append(replace(f, start=base + left + f.start, end=base + left + f.end))
+            before, after = tail[left:], head[:right]
+            found = self.engine.scan_text(before + after, self.path)
+            # Besides values crossing the boundary, keep those that exist only because the other side is there: a
+            # keyword before the boundary and its value after it ("password=" | "hunter2…") report only the value.
+            if any(not f.start < cut < f.end for f in found):
+                alone = {(f.start, f.end, f.type) for f in self.engine.scan_text(before, self.path)}
+                alone |= {(cut + f.start, cut + f.end, f.type) for f in self.engine.scan_text(after, self.path)}
+                found = [f for f in found if f.start < cut < f.end or (f.start, f.end, f.type) not in alone]
+            out = [replace(f, start=base + left + f.start, end=base + left + f.end) for f in found]
         end = base + len(tail) + len(chunk)
         keep = (tail + chunk)[-window:] if len(chunk) < window else chunk[-window:]
         self._tail = keep
@@ -308,18 +316,25 @@ class StreamTable:
         released, possibly including chunks of other streams released to stay within bounds."""
         streams = self._streams
         stream = streams.get(key)
-        out: list[Released] = []
+        new = stream is None
         if stream is None:
-            while len(streams) >= self.max_streams:
-                _, old = streams.popitem(last=False)
-                out += self._release(old, end=True)
             stream = HeldStream(StreamScanner(self.engine, self.window), self.max_held)
             streams[key] = stream
         else:
             streams.move_to_end(key)
         before = stream.held_size
-        out += stream.push(payload, text, path=path, now=now, size=size)
+        # Pushed before anything else is released: if the scan raises, no other stream's released chunks are lost
+        # with the exception (they stay held and go out with a later push or at end).
+        try:
+            out = stream.push(payload, text, path=path, now=now, size=size)
+        except BaseException:
+            if new:
+                streams.pop(key, None)
+            raise
         self._held_size += stream.held_size - before
+        while len(streams) > self.max_streams:  # the least recently used; never the one just pushed (it is last)
+            _, old = streams.popitem(last=False)
+            out += self._release(old, end=True)
         if self._held_size > self.max_held_size:
             for other in list(streams.values()):
                 if self._held_size <= self.max_held_size:

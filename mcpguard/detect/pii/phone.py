@@ -13,7 +13,8 @@ from functools import lru_cache
 from typing import Callable
 
 
-from mcpguard.detect.base import mentions
+from mcpguard.detect.base import AnchoredRule, ScanContext, Span, mentions
+from mcpguard.types import Category
 
 PHONE_CONTEXT = ("tel", "phone", "mobile", "cell", "fax", "call", "called", "calling", "contact", "전화", "휴대", "연락처", "핸드폰", "팩스",
                  "phone_number", "msisdn")
@@ -72,4 +73,35 @@ def phone_confidence(text: str, digits: str, groups: tuple[int, ...], context: C
     return None
 
 
-__all__ = ["PHONE_CONTEXT", "phone_confidence"]
+_DIGITS = re.compile(rb"[0-9]+")
+
+
+def _labelled(m: re.Match[bytes], ctx: ScanContext):
+    """A number glued to its label (``tel:010-1234-5678``, RFC 3966 ``tel:`` URIs, ``phone:01012345678``): the
+    numeric pass skips runs right after ``:`` (times, ports), so the label's rule reads them, with the label as
+    context."""
+    s, e = m.span(1)
+    buf = ctx.buf
+    if e < len(buf) and buf[e] in b"0123456789":
+        return ()
+    raw = buf[s:e]
+    groups = tuple(len(g) for g in _DIGITS.findall(raw))
+    digits = b"".join(_DIGITS.findall(raw)).decode()
+    conf = phone_confidence(raw.decode("ascii"), digits, groups, lambda: "tel", ctx.default_region)
+    return (Span(s, e, "phone", "phone.labelled", Category.PII, conf),) if conf else ()
+
+
+RULES = [
+    AnchoredRule(
+        id="phone.labelled",
+        type="phone",
+        category=Category.PII,
+        pattern=re.compile(rb"(?<![A-Za-z])(?:tel|phone|mobile|cell|fax):(\+?[0-9(][0-9\-. ()]{5,22}[0-9])",
+                           re.IGNORECASE),
+        caseless_anchors=(b"tel:", b"phone:", b"mobile:", b"cell:", b"fax:"),
+        max_len=40,
+        extract=_labelled,
+    )
+]
+
+__all__ = ["PHONE_CONTEXT", "RULES", "phone_confidence"]

@@ -189,3 +189,48 @@ class _NoEngine:
 
     def scan_text(self, text, path=""):
         return []
+
+
+@pytest.mark.parametrize("first, second, kind, value", [
+    ("password=", "hunter2SuperSecret99", "generic_secret", "hunter2SuperSecret99"),
+    ("password: ", "hunter2SuperSecret99 ok", "generic_secret", "hunter2SuperSecret99"),
+    ("Authorization: Bearer ", "abcdef0123456789abcdef0123456789", "bearer_token", "abcdef0123456789abcdef0123456789"),
+    ('{"password": "', 'hunter2SuperSecret99"}', "generic_secret", "hunter2SuperSecret99"),
+    ("pass", "word=hunter2SuperSecret99", "generic_secret", "hunter2SuperSecret99"),
+])
+def test_feed_across_reports_a_value_whose_keyword_is_in_the_previous_chunk(engine, first, second, kind, value):
+    """The value lies wholly after the boundary, but only the keyword before it makes it a secret: neither chunk's own
+    scan finds it, so the cross-boundary scan must (review finding of Dec 7)."""
+    assert engine.scan_text(first) == [] and engine.scan_text(second) == []
+    s = StreamScanner(engine)
+    s.feed_across(first)
+    found = s.feed_across(second)
+    text = first + second
+    assert [(f.type, text[f.start : f.end]) for f in found] == [(kind, value)]
+
+
+def test_feed_across_does_not_repeat_what_each_chunk_finds_alone(engine):
+    s = StreamScanner(engine)
+    s.feed_across(f"mail jane.roe@gmail.com then {KEY} ")
+    assert s.feed_across(f"and {KEY} again") == []
+
+
+def test_a_failing_push_loses_no_chunk_of_another_stream(engine):
+    table = StreamTable(engine, max_streams=1)
+    table.push("a", "A1", "a first chunk")
+
+    class Boom(Exception):
+        pass
+
+    def boom(*_a, **_k):
+        raise Boom
+
+    original = HeldStream.push
+    HeldStream.push = boom
+    try:
+        with pytest.raises(Boom):
+            table.push("b", "B1", "b first chunk")
+    finally:
+        HeldStream.push = original
+    assert len(table) == 1 and table.holding == 1  # "a" is still open and still holds A1
+    assert [r.payload for r in table.end_all()] == ["A1"]

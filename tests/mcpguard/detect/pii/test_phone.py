@@ -20,3 +20,17 @@ def test_phone(text, groups, expected):
 
 def test_context_makes_a_bare_run_a_phone():
     assert phone_confidence("4155552671", "4155552671", (10,), lambda: "phone:", "KR") == 0.8
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("tel:010-1234-5678", ["010-1234-5678"]),
+    ('<a href="tel:+82-10-1234-5678">call</a>', ["+82-10-1234-5678"]),
+    ("phone:01012345678", ["01012345678"]),
+    ("Tel:02-123-4567 ok", ["02-123-4567"]),
+    ("hotel:0212345678", []),  # "tel:" inside a word is no label
+    ("time 10:01:02:03:04:05", []),
+    ("fax:123", []),
+])
+def test_numbers_glued_to_their_label(engine, text, expected):
+    """The numeric pass skips digits right after ':' (times, ports); a phone label before the ':' brings them back."""
+    assert [text[f.start : f.end] for f in engine.scan_text(text) if f.type == "phone"] == expected
