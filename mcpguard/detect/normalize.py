@@ -6,8 +6,9 @@
 1. NFKD compatibility decomposition (Unicode UAX #15): full-width ``ＡＫＩＡ`` → ``AKIA``, ``①`` → ``1``, ligatures,
    mathematical alphanumerics ``𝐀`` → ``A``; then combining marks (category ``Mn``) are dropped, so ``é`` → ``e``;
 2. a small homoglyph table (Cyrillic and Greek letters that render like Latin ones, UTS #39 confusables subset);
-3. invisible format characters (``Cf``: zero-width space/joiners, soft hyphen, BOM, bidi controls) are deleted, so a
-   secret split by U+200B still matches.
+3. invisible characters (``Cf``: zero-width space/joiners, soft hyphen, BOM, bidi controls, the Arabic letter mark,
+   tags; variation selectors and other ``Mn``; the Hangul filler letters: Unicode's Default_Ignorable_Code_Point set)
+   are deleted, so a secret split by U+200B or U+3164 still matches.
 
 A character is replaced only when the result is ASCII; every other character (Hangul, CJK, …) is kept as is, so Korean
 context words still match. Pure ASCII input is returned unchanged without copying (``str.isascii`` is O(1)).
@@ -41,14 +42,21 @@ _FOLD_RANGES = (
     (0x00A0, 0x036F),  # Latin-1 supplement, Latin extended, IPA, spacing modifiers, combining marks
     (0x0370, 0x052F),  # Greek, Cyrillic
     (0x0589, 0x0589), (0x05C3, 0x05C3),
+    (0x061C, 0x061C),  # Arabic letter mark (invisible)
+    (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F),  # Hangul jamo fillers, Khmer inherent vowels, Mongolian FVS
     (0x1AB0, 0x1AFF), (0x1D00, 0x1DFF), (0x1E00, 0x1EFF),  # combining ext, phonetic ext, Latin ext additional
     (0x2000, 0x24FF),  # punctuation, super/subscripts, letterlike, number forms, enclosed alphanumerics
-    (0x3000, 0x3000),
+    (0x3000, 0x3000), (0x3164, 0x3164),  # ideographic space, Hangul filler
     (0xFB00, 0xFB4F),  # alphabetic presentation forms (ligatures)
-    (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFF00, 0xFFEF),  # variation selectors, BOM, half/full-width forms
+    (0xFE00, 0xFE0F), (0xFE20, 0xFE2F), (0xFEFF, 0xFEFF),  # variation selectors, combining half marks, BOM
+    (0xFF00, 0xFFEF), (0xFFF9, 0xFFFB),  # half/full-width forms (incl. the halfwidth Hangul filler), annotations
+    (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A),  # shorthand format controls, musical symbol format controls
     (0x1D400, 0x1D7FF),  # mathematical alphanumeric symbols
-    (0xE0000, 0xE007F),  # tag characters (invisible)
+    (0xE0000, 0xE0FFF),  # tag characters and variation selectors supplement (invisible)
 )
+
+#: Default_Ignorable_Code_Point letters (category Lo, so not caught as Cf/Mn) that render as nothing: Hangul fillers.
+_IGNORABLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
 
 _table: dict[str, str] | None = None
 _needs_fold: re.Pattern[str] | None = None
@@ -59,7 +67,7 @@ def _fold_char(ch: str) -> str | None:
     if ch in HOMOGLYPHS:
         return HOMOGLYPHS[ch]
     cat = unicodedata.category(ch)
-    if cat == "Cf" or cat == "Mn":
+    if cat == "Cf" or cat == "Mn" or ch in _IGNORABLE_LETTERS:
         return ""
     if cat == "Zs":
         return " "
@@ -123,11 +131,12 @@ class OffsetMap:
 _IDENTITY_MAP = OffsetMap()
 
 
-# UTF-8 lead bytes of every range in _FOLD_RANGES (C2-D4: U+0080-U+052F; D6/D7: U+0589/U+05C3; E1: U+1AB0-U+1EFF;
-# E2: U+2000-U+24FF; E3: U+3000; EF: U+FB00-U+FFEF; F0: U+1D400-U+1D7FF; F3: U+E0000-U+E007F). A text
+# UTF-8 lead bytes of every range in _FOLD_RANGES (C2-D4: U+0080-U+052F; D6/D7: U+0589/U+05C3; D8: U+061C;
+# E1: U+1000-U+1FFF; E2: U+2000-U+24FF; E3: U+3000-U+3164; EF: U+FB00-U+FFFB; F0: U+1BCA0-U+1D7FF;
+# F3: U+E0000-U+E0FFF). A text
 # whose UTF-8 form has none of them cannot fold; finding that is three C passes (encode, translate, find) instead of
 # a per-character regex, which matters for Hangul and CJK text.
-_LEADS = bytes(1 if (0xC2 <= b <= 0xD7) or b in (0xE1, 0xE2, 0xE3, 0xEF, 0xF0, 0xF3) else 0 for b in range(256))
+_LEADS = bytes(1 if (0xC2 <= b <= 0xD8) or b in (0xE1, 0xE2, 0xE3, 0xEF, 0xF0, 0xF3) else 0 for b in range(256))
 
 
 def _may_fold_py(text: str) -> bool:

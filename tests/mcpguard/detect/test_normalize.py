@@ -28,3 +28,13 @@ def test_every_folded_span_maps_back_to_the_characters_it_came_from(text):
             s, e = m.start(i), m.end(j)
             assert 0 <= s < e <= len(text)
             assert fold(text[s:e])[0] == out[i:j] or out[i:j] in fold(text[s:e])[0]
+
+
+@pytest.mark.parametrize("ch", ["\u061c", "\u180e", "\ufe20", "\U000e0100", "\U0001bca0", "\U0001d173", "\ufff9",
+                                "\u115f", "\u3164", "\uffa0", "\u200b", "\u2060"])
+def test_default_ignorable_characters_do_not_split_a_value(engine, ch):
+    """Invisible characters (Unicode Default_Ignorable_Code_Point: format controls, variation selectors, Hangul
+    fillers) inside a key are deleted in the scan view, in both the C and the Python paths (review of Dec 7)."""
+    text = "key AKIA" + ch + "QYLPMN5HHHFPZAM2 x"
+    [f] = engine.scan_text(text)
+    assert f.type == "aws_access_key_id" and text[f.start : f.end] == "AKIA" + ch + "QYLPMN5HHHFPZAM2"
