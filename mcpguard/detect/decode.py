@@ -132,8 +132,10 @@ class Piece:
     encoding: str
     segs: tuple[tuple[int, int, int, bool], ...] = ()
     offset: int = 0
-    # Built on first use, once per piece (a piece can hold 10^5 findings): segment starts, UTF-8 offsets every 1024
-    # characters of a non-ASCII text.
+    #: For a base64 block wrapped over lines: ``(joined start, length)`` of each line's characters, in order.
+    lines: tuple[tuple[int, int], ...] = ()
+    # Built on first use, once per piece (a piece can hold 10^5 findings): segment (or line) starts, UTF-8 offsets
+    # every 1024 characters of a non-ASCII text.
     _keys: list[int] | None = field(default=None, repr=False, compare=False)
     _marks: list[int] | None = field(default=None, repr=False, compare=False)
 
@@ -171,7 +173,21 @@ class Piece:
             bs, be = self._utf8_offset(s), self._utf8_offset(e)
         if self.encoding == "hex":
             return self.offset + 2 * bs, self.offset + 2 * be
-        return self.offset + 4 * (bs // 3), min(self.end, self.offset + 4 * (-(-be // 3)))
+        lo, hi = 4 * (bs // 3), 4 * (-(-be // 3))
+        if self.lines:
+            return self._line_pos(lo), self._line_pos(min(hi, sum(n for _, n in self.lines)) - 1) + 1
+        return self.offset + lo, min(self.end, self.offset + hi)
+
+    def _line_pos(self, c: int) -> int:
+        """Joined-text offset of character ``c`` of a wrapped block's line-joined characters."""
+        if self._keys is None:
+            cum, total = [], 0
+            for _, n in self.lines:
+                cum.append(total)
+                total += n
+            self._keys = cum
+        k = bisect.bisect_right(self._keys, c) - 1
+        return self.lines[k][0] + (c - self._keys[k])
 
 
 def _is_text(data: bytes, prefix: bool = False) -> str | None:
@@ -457,7 +473,8 @@ def find_pieces(joined: str, buf: bytes, starts: list[int], covered: Sequence[tu
             pieces.extend(_escape_windows(joined, buf, starts, pattern, encoding))
     if len(buf) < MIN_RUN:
         return pieces
-    for s, e in _runs(buf):
+    for group in _wrapped(buf, _runs(buf)):
+        s, e = group[0][0], group[-1][1]
         # Up to two "=" of padding end the run ("=" is not in the run alphabet: it only ever trails).
         if buf[e : e + 1] == b"=":
             e += 2 if buf[e + 1 : e + 2] == b"=" else 1
@@ -465,6 +482,19 @@ def find_pieces(joined: str, buf: bytes, starts: list[int], covered: Sequence[tu
             k = bisect.bisect_right(covered, (s, len(buf))) - 1
             if k >= 0 and covered[k][1] >= e:
                 continue
+        li = bisect.bisect_right(starts, s) - 1
+        if len(group) > 1:
+            # One base64 block wrapped over lines: decoded as one, each line mapped back on its own.
+            lines = tuple((a, (e if i == len(group) - 1 else b) - a) for i, (a, b) in enumerate(group))
+            got = _decode_run(b"".join(buf[a : a + n] for a, n in lines))
+            if got is not None and got[0] == "base64":
+                text = _is_text(got[1], True)
+                if text is not None:
+                    pieces.append(Piece(li, s, e, text, "base64", (), s, lines=lines))
+                    continue
+            group = group[:1]  # not one block after all: its first line on its own, as any run
+            e = group[0][1] + (2 if buf[group[0][1] : group[0][1] + 2] == b"==" else
+                               1 if buf[group[0][1] : group[0][1] + 1] == b"=" else 0)
         got = _decode_run(buf[s:e])
         if got is None:
             continue
@@ -472,9 +502,23 @@ def find_pieces(joined: str, buf: bytes, starts: list[int], covered: Sequence[tu
         text = _is_text(data, True)
         if text is None:
             continue
-        li = bisect.bisect_right(starts, s) - 1
         pieces.append(Piece(li, s, e, text, encoding, (), s + off))
     return pieces
+
+
+def _wrapped(buf: bytes, runs: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """``runs`` grouped into wrapped blocks: consecutive runs separated by exactly one line break (``\\n`` or
+    ``\\r\\n``) whose earlier run is a whole number of base64 groups (a length that is a multiple of 4, no ``=`` after
+    it), as ``base64`` (76 columns), PEM and MIME (64/76) wrap their output. Other runs are groups of one."""
+    groups: list[list[tuple[int, int]]] = []
+    for s, e in runs:
+        if groups:
+            ps, pe = groups[-1][-1]
+            if (pe - ps) % 4 == 0 and buf[pe:s] in (b"\n", b"\r\n"):
+                groups[-1].append((s, e))
+                continue
+        groups.append([(s, e)])
+    return groups
 
 
 __all__ = ["MAX_DEPTH", "MIN_RUN", "Piece", "find_pieces"]

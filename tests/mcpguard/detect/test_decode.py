@@ -400,3 +400,23 @@ def test_span_mapping_tables_are_built_once_per_piece():
     for k in range(0, len(piece.text) - 5, 97):
         piece.encoded_span(k, k + 5)
     assert piece._keys is keys and len(keys) == len(piece.segs)
+
+
+@pytest.mark.parametrize("width, newline", [(76, "\n"), (64, "\n"), (76, "\r\n")])
+def test_base64_wrapped_over_lines_is_decoded_as_one_block(width, newline):
+    """`base64` wraps at 76 columns, PEM/MIME at 64: a value straddling a line break is found and redacted on both
+    lines (review finding of Dec 7: each line was decoded alone and the key went through)."""
+    blob = _b64("x" * 34 + f" key: {AKID} mail {EMAIL} " + "tail " * 20)
+    wrapped = newline.join(blob[i : i + width] for i in range(0, len(blob), width))
+    out = _protect(f"$ base64 notes.txt{newline}{wrapped}{newline}$ ")
+    joined = re.sub(r"\s+", "", out)
+    assert AKID not in _decodable(joined) and EMAIL not in _decodable(joined)
+    assert out.count(newline) >= 2  # lines around the values are left in place
+
+
+def test_lines_that_are_not_one_block_are_decoded_alone(engine):
+    # Two unrelated runs on consecutive lines: the first is not a whole number of groups, so no joining.
+    first, second = _b64("hello there friend!"), _b64(f"key {AKID}")
+    assert len(first.rstrip("=")) % 4 != 0 or first.endswith("=")
+    found = engine.scan_text(f"{first}\n{second}")
+    assert [f.type for f in found] == ["aws_access_key_id"]
