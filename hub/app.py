@@ -99,7 +99,8 @@ def default_pipeline(settings: HubSettings) -> Any:
     """The mcpguard pipeline for the hub's ``[policy]``: ``path`` (an mcpguard.toml) or ``inline`` tables, else the
     defaults; keys, tokens, tool pins and audit default to the hub's data directory unless the policy sets them. The
     tool guard (pinning, poisoning scan, control-character neutralization) is attached as in ``mcpguard wrap``, keyed
-    by connector name (``Context.server``)."""
+    by the upstream instance: the connector name (``Context.server``) for a shared instance, ``"<connector>@<user
+    ref>"`` (``Context.instance``, :func:`hub.gateway.guard_instance`) for a per-user one."""
     from mcpguard.config import load_config, parse_config
     from mcpguard.runtime import build_pipeline
     from mcpguard.toolguard.guard import build_toolguard
@@ -188,8 +189,9 @@ def create_app(
             comp.revocations.subscribe(token_cache.invalidate)
     # Pool first (stop their children), then the components (vault credentials, auth-side token revocation), then
     # the caches, so no request can re-admit the user from a cache filled in between.
-    offboarding = _Offboarding([pool, *(h for c in components for h in c.offboarding), admission, token_cache,
-                                *([access] if access is not None else [])])
+    # The gateway after the pool: it forgets the user's per-instance tool pins once their instances are stopped.
+    offboarding = _Offboarding([pool, gateway, *(h for c in components for h in c.offboarding), admission,
+                                token_cache, *([access] if access is not None else [])])
     state.offboarding = offboarding
     state.probes = [p for c in components for p in c.probes]
 

@@ -15,11 +15,15 @@ JSON-RPC body to decide who is calling.
   bare 500. Progress from the upstream is relayed to the caller; a cancelled call cancels the upstream request.
 
 The pipeline (``mcpguard.runtime.build_pipeline``) exposes ``protect(message, Context) -> Outcome``; reversible tokens
-are scoped by ``Context(server=connector, user=principal.user_id)``. ``protect`` is synchronous and CPU-bound (a 1 MB
-result dense with e-mail addresses takes seconds), so every frame above :data:`INLINE_BYTES` is protected in a worker
-thread (at most ``detect_threads`` at once, ``[server] detect_threads``): one user's big result must not stall the
-event loop that serves everyone else's calls, health checks, OAuth and admin requests. Tiny frames stay on the loop,
-where they cost less than the hop to a thread (measured: ~40 µs to protect vs ~85 µs per hop).
+are scoped by ``Context(server=connector, user=principal.user_id)``. For a per-user connector the context also names
+the user's own upstream instance (``Context.instance``, :func:`guard_instance`), which keys the tool guard's pins and
+drift state, so one user's upstream cannot clear or impose another user's drift block.
+
+``protect`` is synchronous and CPU-bound (a 1 MB result dense with e-mail addresses takes seconds), so every frame
+above :data:`INLINE_BYTES` is protected in a worker thread (at most ``detect_threads`` at once, ``[server]
+detect_threads``): one user's big result must not stall the event loop that serves everyone else's calls, health
+checks, OAuth and admin requests. Tiny frames stay on the loop, where they cost less than the hop to a thread
+(measured: ~40 µs to protect vs ~85 µs per hop).
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from hub.auth.base import Principal
 from hub.authn import current_user_id
 from hub.logs import user_ref
 from hub.upstreams.naming import NamingError, namespaced, split
-from hub.upstreams.pool import CredentialMissing, Instance, UpstreamPool, UpstreamUnavailable
+from hub.upstreams.pool import SHARED, CredentialMissing, Instance, UpstreamPool, UpstreamUnavailable
 from hub.upstreams.ratelimit import RateLimits
 from hub.upstreams.redact import redact
 from hub.upstreams.registry import Connector
@@ -90,6 +94,18 @@ RELAYED = {
     "notifications/resources/list_changed": "send_resource_list_changed",
 }
 MAX_LISTENERS_PER_USER = 32
+#: The text of the refusal when the pipeline fails with an unexpected exception (whose text is never passed on).
+INTERNAL_REFUSAL = "mcpguard could not protect this frame; it was not forwarded"
+
+
+def guard_instance(connector: Connector, owner: str) -> str | None:
+    """The ``Context.instance`` of ``owner``'s upstream instance of ``connector``: ``"<connector>@<user ref>"`` for a
+    per-user connector (the same pseudonym as the user's ``{user_dir}``; never the raw user id, since the name is
+    written to the pin file and suggested in ``mcpguard pins approve`` commands), None for a shared instance (``"*"``,
+    keyed by connector name). ``owner`` is a user id or ``"*"``."""
+    if owner == SHARED or not connector.manifest.per_user:
+        return None
+    return f"{connector.name}@{user_ref(owner)}"
 
 
 def principal_of(ctx: Any) -> Principal:
@@ -262,10 +278,13 @@ class Gateway:
         the thread even when cancelled (the work cannot be interrupted, and the thread bound must hold).
 
         Fails closed: an ``MCPGuardError`` becomes a ``reject`` outcome carrying its JSON-RPC error (code, message,
-        reason); any other exception propagates unchanged, from the worker thread as from the loop.
+        reason); any other exception, from the worker thread as from the loop, becomes a ``reject`` with a generic
+        error (-32603, reason ``internal_error``) and is logged by type name only: its text may quote the frame.
         """
+        conn = self.connectors.get(connector)
+        instance = guard_instance(conn, principal.user_id) if conn is not None else None
         ctx = Context(direction=direction, method=method, server=connector, user=principal.user_id, tool=tool,
-                      request_id=request_id)
+                      request_id=request_id, instance=instance)
         try:
             if self._async_protect or _fits(message, self.inline_bytes):
                 out = self.pipeline.protect(message, ctx)
@@ -279,6 +298,14 @@ class Gateway:
                                                             "direction": direction.value})
             return Outcome("reject", None, error={"code": err.jsonrpc_code, "message": str(err),
                                                   "data": {"reason": err.reason}})
+        except Exception as exc:  # noqa: BLE001 - fail closed; the exception text may quote the frame
+            # Never str(exc) nor a traceback (it can quote local values): the type name only.
+            logger.error("internal error while protecting a frame; refused",
+                         extra={"connector": connector, "error_type": type(exc).__name__,
+                                "direction": direction.value})
+            generic = MCPGuardError(INTERNAL_REFUSAL)
+            return Outcome("reject", None, error={"code": generic.jsonrpc_code, "message": INTERNAL_REFUSAL,
+                                                  "data": {"reason": generic.reason}})
         if self.metrics is not None:
             for d in getattr(out, "decisions", ()) or ():
                 action = getattr(getattr(d, "action", None), "value", "unknown")
@@ -302,6 +329,28 @@ class Gateway:
         mine[sid] = ctx.session
         while len(mine) > MAX_LISTENERS_PER_USER:
             mine.pop(next(iter(mine)))
+
+    async def on_user_deleted(self, user_id: str) -> None:
+        """:class:`hub.seams.OffboardingHooks`: forget the user's gateway state and the tool guard's pins and drift
+        state of their per-user instances (bounded pins: one record per user and per-user connector, and only while
+        the user is not offboarded). Best effort per connector: a pin-file error is logged and the rest still run."""
+        self._resource_routes.pop(user_id, None)
+        self._listeners.pop(user_id, None)
+        for key in [k for k in self._input_schemas if k[0] == user_id]:
+            self._input_schemas.pop(key, None)
+        forget = getattr(getattr(self.pipeline, "toolguard", None), "forget", None)
+        if not callable(forget):
+            return
+        for c in self.connectors.values():
+            instance = guard_instance(c, user_id)
+            if instance is None:
+                continue
+            try:
+                await anyio.to_thread.run_sync(forget, instance)
+            except Exception as exc:  # noqa: BLE001 - one unreadable pin file must not stop offboarding
+                logger.warning("tool pins of an offboarded user not removed",
+                               extra={"connector": c.name, "user": user_ref(user_id),
+                                      "error_type": type(exc).__name__})
 
     async def relay(self, inst: Instance, method: str, params: Any) -> None:
         """An upstream said its list changed: tell the affected users' open sessions (the owner's, or everyone's for
@@ -680,4 +729,4 @@ class Gateway:
         return best[1] if best else None
 
 
-__all__ = ["Gateway", "Pipeline", "principal_of"]
+__all__ = ["Gateway", "Pipeline", "guard_instance", "principal_of"]

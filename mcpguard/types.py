@@ -111,7 +111,10 @@ class Context:
 
     ``server`` names the MCP server (the wrapper's configured name, or the hub's connector); ``user`` is the verified
     user id (``"local"`` in the wrapper); ``method`` the JSON-RPC method of the message, or for a response the method of
-    the request it answers; ``tool`` the tool name for ``tools/call``.
+    the request it answers; ``tool`` the tool name for ``tools/call``. ``instance`` names the running instance of the
+    server when one server runs as several (the hub's per-user upstreams: ``"<connector>@<user ref>"``), or None when
+    there is one; the tool guard keys its pins and drift state by it (default: ``server``). It is written to the pin
+    file and audit records, so it never holds a secret.
     """
 
     direction: Direction
@@ -120,6 +123,7 @@ class Context:
     user: str = "local"
     tool: str | None = None
     request_id: str | int | None = None
+    instance: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,11 @@ It implements :class:`mcpguard.pipeline.ToolGuardHook`. The pipeline calls it be
 Audit records (kind ``"toolguard"``) go to the ``audit`` callable (the pipeline's ``record_event``); they hold tool
 names, rule ids, field names and counts, never description text.
 
+Keying: the pins and the per-server state (live hashes, drifted and removed tools) belong to one server identity:
+the guard's fixed ``identity`` (the wrapper), else ``Context.instance`` when set (one instance of a server that runs as
+several, e.g. the hub's per-user upstreams), else ``Context.server``. So one instance's listing can neither clear nor
+impose another instance's drift block.
+
 Thread safety: one guard may serve several threads at once (the hub protects frames in worker threads). The per-server
 state is guarded by a lock per server identity, held only while that state is read or changed together with the pin
 file (never during a poisoning scan), so a call's check waits at most for one listing's pin update.
@@ -81,9 +86,10 @@ class ToolGuard:
     """Tool pinning, poisoning scan and control-character neutralization for one wrapped server.
 
     ``identity`` keys the pins (see :func:`mcpguard.toolguard.pins.server_identity`); when None it is derived from
-    ``ctx.server`` and ``argv``. ``scan_text`` is the detection engine's ``scan_text`` (secrets and PII inside
-    definitions count as poisoning signals). ``audit`` receives ``("toolguard", fields)`` events. ``report_only``
-    (the global ``mode = "report-only"``) audits everything and changes nothing.
+    ``ctx.instance`` (or ``ctx.server`` when the context names no instance) and ``argv``. ``scan_text`` is the
+    detection engine's ``scan_text`` (secrets and PII inside definitions count as poisoning signals). ``audit``
+    receives ``("toolguard", fields)`` events. ``report_only`` (the global ``mode = "report-only"``) audits everything
+    and changes nothing.
     """
 
     def __init__(self, config: ToolsConfig, *, identity: ServerIdentity | None = None,
@@ -101,7 +107,16 @@ class ToolGuard:
 
     # -- helpers --------------------------------------------------------------------------------------------------
     def _ident(self, ctx: Context) -> ServerIdentity:
-        return self.identity or server_identity(ctx.server, self.argv)
+        return self.identity or server_identity(ctx.instance or ctx.server, self.argv)
+
+    def forget(self, server: str) -> bool:
+        """Drop the in-memory state and the pins of ``server`` (a ``Context.instance`` or ``Context.server`` value),
+        e.g. a per-user instance whose user was offboarded, so per-instance pins do not outlive their instance.
+        Returns True when the pin file held pins for it. Raises like :meth:`PinStore.reset` (unreadable pin file,
+        ``OSError``)."""
+        ident = server_identity(server, self.argv)
+        self._states.pop(ident.key, None)
+        return self.store.reset(ident.key)
 
     def _state(self, ident: ServerIdentity) -> _State:
         state = self._states.get(ident.key)

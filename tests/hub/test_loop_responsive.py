@@ -194,9 +194,10 @@ async def test_a_failure_in_the_worker_thread_surfaces_as_before():
     out = await _protect(Gateway({}, pool=None, pipeline=Failing(AuditUnavailable("disk full"))),
                          _frame(INLINE_BYTES * 2))
     assert out.kind == "reject" and out.message is None and out.error["data"]["reason"] == "audit_unavailable"
-    # Anything else propagates unchanged (the SDK answers with a JSON-RPC error: no frame passes unprotected).
-    with pytest.raises(ZeroDivisionError):
-        await _protect(Gateway({}, pool=None, pipeline=Failing(ZeroDivisionError())), _frame(INLINE_BYTES * 2))
+    # Anything else is a generic fail-closed reject (its text may quote the frame, so it is not passed on).
+    out = await _protect(Gateway({}, pool=None, pipeline=Failing(ZeroDivisionError("x"))), _frame(INLINE_BYTES * 2))
+    assert out.kind == "reject" and out.message is None and out.error["data"]["reason"] == "internal_error"
+    assert out.error["code"] == -32603
 
 
 async def test_an_async_pipeline_is_awaited_on_the_loop():
