@@ -15,18 +15,29 @@ Streams (``hold_streams=True``): server→client ``notifications/progress`` (key
 through a :class:`~mcpguard.detect.stream.StreamTable` from the pipeline, so a value split across two notifications
 of one stream is found and both parts are protected: each notification is held until the next of its stream shows
 that no value can still cross its end, or until :data:`HOLD_SECONDS` pass (the session's timer calls
-:meth:`Router.release_due`). A progress stream ends (held notifications released, state dropped) before the response
-to the request that carried its token is forwarded, or when that request is cancelled; every stream ends when the
-child goes (:meth:`Router.release_all`). Order is kept within each stream; a held notification may reach the client
-after frames of other streams.
+:meth:`Router.release_due`, and only once the server has been quiet that long: see :mod:`mcpguard.wrap.session`). A
+progress stream ends (held notifications released, state dropped) before the response to the request that carried
+its token is forwarded, or when that request is cancelled; every stream ends when the child goes
+(:meth:`Router.release_all`). Order is kept within each stream; a held notification may reach the client after
+frames of other streams.
+
+A private key sent one line per notification outruns the stream scan: its header leaves the scan window after about
+a line, and base64 lines alone match nothing. :class:`PemStreams` therefore follows each stream like the stderr
+filter's :class:`~mcpguard.wrap.stderr.PemGate`: after a chunk shows a ``-----BEGIN … PRIVATE KEY-----`` header
+without its ``-----END …-----`` line, every following chunk of the stream is key material up to and including the
+END line (bounded by :data:`MAX_PEM_CHARS`), and is protected as a ``private_key`` finding over that text — the
+policy decides what becomes of it (by default ``private_key`` is hard-blocked: the notification is dropped), and the
+audit records it like any finding.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from mcpguard.errors import FrameError, MCPGuardError
 from mcpguard.jsonrpc.framing import (
@@ -39,7 +50,7 @@ from mcpguard.jsonrpc.framing import (
     oversize_error,
     peek_id,
 )
-from mcpguard.types import Context, Direction, Finding, Outcome
+from mcpguard.types import Category, Context, Direction, Finding, Outcome
 from mcpguard.wrap.inflight import InFlight, Pending
 
 C2S = Direction.CLIENT_TO_SERVER
@@ -57,6 +68,11 @@ HOLD_SECONDS = 0.05
 MAX_STREAMS = 256
 #: Frame bytes held back over all streams at most (beyond, the oldest streams are released early).
 MAX_HELD_BYTES = 8 << 20
+#: Characters of a notification stream taken as key material after a private key header without its END line; past
+#: this the gate closes (the detector's own bound on one PEM block; the longest real keys are about 13 KiB).
+MAX_PEM_CHARS = 64 * 1024
+#: Rule id of the findings :class:`PemStreams` makes (the engine's PEM rule is ``pem.private_key``).
+PEM_STREAM_RULE = "pem.private_key.stream"
 
 
 class Protector(Protocol):
@@ -79,6 +95,105 @@ def _error(message: str, reason: str, code: int = -32600, **data: Any) -> dict[s
 BLOCKED_ERROR = _error("blocked by mcpguard policy", "blocked", BLOCKED_CODE)
 DUPLICATE_ID_ERROR = _error("invalid request: this id is already in flight", "duplicate_id")
 TOO_MANY_ERROR = _error("too many requests in flight", "too_many_in_flight", -32000)
+
+
+# At least as wide as the engine's header (``pem.private_key``: also ``PGP PRIVATE KEY BLOCK``, ``ENCRYPTED``) and
+# bounded, so a line cut over two chunks is found with a short carried tail.
+_PEM_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]{0,64}PRIVATE KEY[A-Z ]{0,16}-----")
+_PEM_END = re.compile(r"-----END [A-Z0-9 ]{0,64}PRIVATE KEY[A-Z ]{0,16}-----")
+#: Characters carried from one chunk to the next: longer than the longest header or END line the patterns match.
+_PEM_TAIL = 128
+
+
+class _PemState(NamedTuple):
+    tail: str  # the stream's last characters after the last header/END line seen (a line cut across chunks)
+    header: str | None  # the open block's header line, None when no block is open
+    seen: int  # characters of the open block so far
+
+
+class PemStreams:
+    """Which notification streams are inside a private key block, fed each chunk's text in stream order.
+
+    :meth:`feed` says how many leading characters of a chunk are key material of a block opened by an *earlier*
+    chunk: the whole chunk, or up to and including the END line when the block ends in it. (The chunk holding the
+    header is the engine's: a header without its END line is reported to the end of the text.) A header or END line
+    cut across chunks is found through a short carried tail. A block longer than ``max_chars`` closes its gate
+    (:meth:`feed` then reports ``overrun``). At most ``max_streams`` streams are followed; beyond, the least recently
+    fed stream without an open block is forgotten first. Memory: ``max_streams`` × :data:`_PEM_TAIL` characters.
+    """
+
+    __slots__ = ("_state", "max_streams", "max_chars")
+
+    def __init__(self, max_streams: int = MAX_STREAMS, max_chars: int = MAX_PEM_CHARS) -> None:
+        self._state: OrderedDict[Hashable, _PemState] = OrderedDict()
+        self.max_streams = max_streams
+        self.max_chars = max_chars
+
+    def __len__(self) -> int:
+        return len(self._state)
+
+    def is_open(self, key: Hashable) -> bool:
+        """True while stream ``key`` is inside a private key block."""
+        state = self._state.get(key)
+        return state is not None and state.header is not None
+
+    def feed(self, key: Hashable, text: str) -> tuple[int, str | None, bool]:
+        """Take the next chunk of stream ``key``: returns ``(covered, header, overrun)`` — the number of leading
+        characters of ``text`` inside a block opened by an earlier chunk (0 when none), that block's header line,
+        and whether the block ran past ``max_chars`` without its END line (its gate is closed now)."""
+        state = self._state.pop(key, None) or _PemState("", None, 0)
+        joined = state.tail + text
+        base = len(state.tail)
+        header, seen = state.header, state.seen
+        opened_before = header  # the block (if any) this chunk starts inside
+        covered, pos, overrun = 0, 0, False
+        while True:
+            if header is None:
+                m = _PEM_BEGIN.search(joined, pos)
+                if m is None:
+                    break
+                header, seen, pos = m.group(), 0, m.end()
+                continue
+            m = _PEM_END.search(joined, pos)
+            end = len(joined) if m is None else m.end()
+            seen += end - max(pos, base)
+            if opened_before is not None:
+                covered = end - base  # key material of the earlier block, through its END line
+                opened_before = None
+            if m is None:
+                if seen > self.max_chars:
+                    header, overrun = None, True
+                    pos = len(joined)
+                break
+            header, pos = None, m.end()
+        self._state[key] = _PemState(joined[max(pos, len(joined) - _PEM_TAIL):], header, seen)
+        self._bound()
+        return covered, state.header, overrun
+
+    def end(self, key: Hashable) -> None:
+        """Forget stream ``key`` (it ended)."""
+        self._state.pop(key, None)
+
+    def clear(self) -> None:
+        """Forget every stream."""
+        self._state.clear()
+
+    def _bound(self) -> None:
+        if len(self._state) <= self.max_streams:
+            return
+        for key, state in self._state.items():
+            if state.header is None:
+                del self._state[key]  # a stream outside any block loses only a short tail
+                return
+        self._state.popitem(last=False)
+
+
+class _Chunk(NamedTuple):
+    """A held stream notification: the message and what :class:`PemStreams` said of it at push time."""
+
+    msg: dict[str, Any]
+    pem: Finding | None  # the key material it carries (a finding over its text), or None
+    withhold: bool  # inside a key block, with a text field that is not a string: not forwarded
 
 
 class Notices:
@@ -125,6 +240,12 @@ def _cancelled_id(cancel: Mapping[str, Any]) -> str | int | None:
     return rid if type(rid) is str or type(rid) is int else None
 
 
+def _field(msg: Mapping[str, Any], path: str) -> Any:
+    """The value at ``/params/<name>`` (``path``) of a notification, or None."""
+    params = msg.get("params")
+    return params.get(path.rsplit("/", 1)[-1]) if type(params) is dict else None
+
+
 def _forget(table: InFlight, cancel: Mapping[str, Any]) -> None:
     # A cancelled request gets no response (MCP "Utilities › Cancellation"); keeping it would leak a table slot.
     # A response that arrives anyway is then dropped as unsolicited, which is what the requester wants.
@@ -163,6 +284,8 @@ class Router:
         self.streams = factory(max_streams=MAX_STREAMS, max_held_size=MAX_HELD_BYTES,
                                hold_seconds=HOLD_SECONDS) if callable(factory) else None
         self._progress_of: dict[str | int, Hashable] = {}  # open client request id -> its progress stream key
+        #: Private key blocks open in notification streams (with :attr:`streams` only).
+        self.pem = PemStreams() if self.streams is not None else None
 
     # -- held notification streams -------------------------------------------------------------------------------
 
@@ -184,19 +307,54 @@ class Router:
         """End every stream: protect and queue everything held (the child is gone or the session ends)."""
         if self.streams is not None:
             self._deliver(self.streams.end_all())
+        if self.pem is not None:
+            self.pem.clear()
 
     def _end_progress(self, rid: str | int) -> None:
         key = self._progress_of.pop(rid, None)
         if key is not None and self.streams is not None:
             self._deliver(self.streams.end(key))
+            if self.pem is not None:
+                self.pem.end(key)
 
     def _deliver(self, released: Sequence[Any]) -> None:
-        for msg, carried in released:
+        for chunk, carried in released:
+            msg = chunk.msg
+            if chunk.withhold:
+                self.note("pem_withheld", "a notification inside a private key block was withheld")
+                continue
+            if chunk.pem is not None:
+                carried = [*carried, chunk.pem]
             outcome = self._protect(msg, Context(S2C, method=msg["method"], server=self.server), carried)
             if isinstance(outcome, Outcome) and outcome.kind == "forward":
                 data = self._encoded(outcome.message, None)
                 if data is not None:
                     self.to_client.append(data)
+
+    def _gate(self, key: Hashable, msg: dict[str, Any], path: str, text: str) -> _Chunk:
+        """Feed a stream notification's text to :attr:`pem` (in stream order, before it is held) and wrap it with the
+        verdict: a ``private_key`` finding over the key material it carries, or ``withhold`` when it is inside a block
+        but its text field holds something other than a string (structured log data: nothing to place a finding
+        on)."""
+        assert self.pem is not None
+        inside = self.pem.is_open(key)
+        covered, header, overrun = self.pem.feed(key, text)
+        if overrun:
+            self.note("pem_overrun", f"a private key block in a notification stream ran past {MAX_PEM_CHARS} "
+                                     "characters without its END line; the stream is no longer treated as key "
+                                     "material")
+        value = _field(msg, path)
+        if inside and value is not None and type(value) is not str:
+            return _Chunk(msg, None, True)
+        if covered <= 0 or header is None:
+            return _Chunk(msg, None, False)
+        part = text[:covered]
+        # ``value`` (never written anywhere: the audit keeps a keyed fingerprint) is the block as far as this chunk
+        # shows it, longer than the part, so the pipeline treats it as one part of a split value: redacted, never
+        # masked (a mask would show the tail of every line).
+        finding = Finding(type="private_key", rule=PEM_STREAM_RULE, category=Category.SECRET, path=path, start=0,
+                          end=covered, confidence=0.9, value=header + "\n" + part)
+        return _Chunk(msg, finding, False)
 
     def _stream_of(self, msg: Mapping[str, Any], method: str) -> tuple[Hashable, str, str] | None:
         """``(key, path, text)`` of a server notification that belongs to a stream, else None."""
@@ -385,9 +543,10 @@ class Router:
             stream = self._stream_of(msg, method) if self.streams is not None else None
             if stream is not None:
                 key, path, text = stream
+                chunk = self._gate(key, msg, path, text)
                 try:
-                    released = self.streams.push(key, msg, text, path=path, now=self.clock(),  # type: ignore[union-attr]
-                                                 size=len(item))  # type: ignore[arg-type]
+                    released = self.streams.push(  # type: ignore[union-attr]
+                        key, chunk, text, path=path, now=self.clock(), size=len(item))  # type: ignore[arg-type]
                 except Exception as exc:  # noqa: BLE001 - fail closed: an unscanned notification is not forwarded
                     self.note("internal", f"internal error while scanning a notification stream "
                                           f"({type(exc).__name__}); notification dropped")
@@ -417,5 +576,5 @@ class Router:
 
 
 
-__all__ = ["BLOCKED_CODE", "HOLD_SECONDS", "MAX_HELD_BYTES", "MAX_STREAMS", "Notices", "Protector", "Router",
-           "SERVER_EXITED_CODE"]
+__all__ = ["BLOCKED_CODE", "HOLD_SECONDS", "MAX_HELD_BYTES", "MAX_PEM_CHARS", "MAX_STREAMS", "Notices",
+           "PEM_STREAM_RULE", "PemStreams", "Protector", "Router", "SERVER_EXITED_CODE"]

@@ -11,6 +11,14 @@ becomes — a protected frame forwarded, an error answered, a notice — is deci
 :class:`~mcpguard.wrap.router.Router`, and the pumps write what it queued. This module owns the I/O and the
 lifecycle: the child's exit (every open client request answered within 500 ms), client EOF and signals (stdin close,
 SIGTERM, SIGKILL of the process group), and the stderr filter.
+
+Three tasks write frames: the two pumps and the release timer, which lets go of notifications and stderr lines held
+back by the router and the stderr filter (values split across chunks, docs/wrap.md). Writes to each pipe are
+serialized by a lock, so frames keep their order and nobody queues more for a reader that is behind. The timer lets a
+held chunk go only once its source has been quiet for the hold time: the pump reading that source is parked in
+``read()`` with nothing of it left unprocessed (:class:`Quiet`), and, for notifications, the client is taking what is
+written. A delay on the wrapper's side — a slow client, a backlog of frames to scan — is thus never mistaken for a
+pause by the server inside a value.
 """
 
 from __future__ import annotations
@@ -27,8 +35,9 @@ from mcpguard.jsonrpc.framing import Limits, LineSplitter
 from mcpguard.types import Direction
 from mcpguard.wrap.child import Child, exit_status, spawn_failed, start
 from mcpguard.wrap.env import child_env
-from mcpguard.wrap.router import BLOCKED_CODE, SERVER_EXITED_CODE, Notices, Protector, Router
+from mcpguard.wrap.router import BLOCKED_CODE, HOLD_SECONDS, SERVER_EXITED_CODE, Notices, Protector, Router
 from mcpguard.wrap.settings import SpawnSettings
+from mcpguard.wrap.stderr import HOLD_SECONDS as STDERR_HOLD_SECONDS
 from mcpguard.wrap.stderr import LineCutter, StderrFilter
 from mcpguard.wrap.streams import ByteSink, open_reader
 
@@ -51,6 +60,46 @@ class Prepared:
     #: first ``tools/list`` result): run once, after the first frame reaches the client, so it delays neither
     #: start-up nor the ``initialize`` answer. Exceptions are ignored: the work happens on first use anyway.
     warm: Callable[[], object] | None = None
+
+
+class Quiet:
+    """Since when a pump's source has been quiet: the pump is parked in ``read()`` and nothing the source wrote is
+    left unprocessed.
+
+    The pump calls :meth:`park` just before each ``read()`` and :meth:`busy` when it returns, so :attr:`parked` is
+    the monotonic time (s) it last went idle, or None while it handles a chunk (including waiting for the client to
+    take what it wrote). ``reader`` is the pump's :class:`~mcpguard.wrap.streams.Reader` (or any callable; one
+    without ``pending`` counts as having nothing pending); ``on_park`` is called on each park. Before the first
+    park the source counts as quiet since time 0.
+    """
+
+    __slots__ = ("reader", "parked", "on_park")
+
+    def __init__(self, reader: Any = None, on_park: Callable[[], None] = lambda: None) -> None:
+        self.reader = reader
+        self.parked: float | None = 0.0
+        self.on_park = on_park
+
+    def park(self) -> None:
+        """The pump is about to wait in ``read()``: the source is idle from now (unless bytes are still pending)."""
+        self.parked = time.monotonic()
+        self.on_park()
+
+    def busy(self) -> None:
+        """``read()`` returned: the pump is handling a chunk, so the source does not count as quiet."""
+        self.parked = None
+
+    def since(self) -> float | None:
+        """When the source went quiet (monotonic s), or None while it is not: the pump is at work, or bytes the
+        source wrote wait for it (queued in the reader, or still in the pipe because the event loop, busy elsewhere,
+        has not polled it yet)."""
+        parked = self.parked
+        if parked is None:
+            return None
+        pending = getattr(self.reader, "pending", None)
+        if pending is not None and pending():
+            return None
+        return parked
 
 
 class Wrapper:
@@ -98,7 +147,13 @@ class Wrapper:
         self._escalate: asyncio.Event | None = None
         self._signalled = 0
         self._stderr: StderrFilter | None = None
-        self._held: asyncio.Event | None = None  # set while the router or the stderr filter holds something
+        #: Set when the release timer should look again: something is held, a pump parked, a write finished.
+        self._wake: asyncio.Event | None = None
+        #: One writer at a time per pipe (the pumps and the release timer all flush): frames keep their order.
+        self._client_lock = asyncio.Lock()
+        self._child_lock = asyncio.Lock()
+        self._stdout_quiet = Quiet(on_park=self._poke)
+        self._stderr_quiet = Quiet(on_park=self._poke)
         self._warm: Callable[[], object] | None = None
 
     # --- lifecycle ------------------------------------------------------------------------------------------------
@@ -110,7 +165,7 @@ class Wrapper:
         loop.set_exception_handler(self._loop_error)
         self._client_done = asyncio.Event()
         self._escalate = asyncio.Event()
-        self._held = asyncio.Event()
+        self._wake = asyncio.Event()
         if self.popen is None:
             env = child_env(self.environ, passthrough=self.spawn_settings.passthrough,
                             extra=self.spawn_settings.env)
@@ -232,23 +287,67 @@ class Wrapper:
         await self._flush()
 
     async def _release_timer(self) -> None:
-        """Let go of notifications and stderr lines held longer than their hold time (see the router and
-        :class:`~mcpguard.wrap.stderr.StderrFilter`)."""
-        assert self._held is not None and self.router is not None and self._stderr is not None
+        """Let go of notifications and stderr lines held without a successor for their hold time (see the router and
+        :class:`~mcpguard.wrap.stderr.StderrFilter`), counted from their push and from the moment their source last
+        went quiet (:meth:`_release_at`)."""
+        assert self._wake is not None
         while True:
-            due = [t for t in (self.router.next_release(), self._stderr.next_release()) if t is not None]
-            if not due:
-                self._held.clear()
-                await self._held.wait()
+            self._wake.clear()
+            due = self._release_at()
+            if due is None:
+                await self._wake.wait()
                 continue
-            delay = min(due) - time.monotonic()
+            delay = due - time.monotonic()
             if delay > 0:
-                await asyncio.sleep(delay)
+                try:  # a state change (a pump parks, the client catches up) may make something due sooner
+                    await asyncio.wait_for(self._wake.wait(), delay)
+                except TimeoutError:
+                    pass
                 continue
-            now = time.monotonic()
-            self.router.release_due(now)
-            self._stderr.release_due(now)
+            self._release_ready(time.monotonic())
             await self._flush()
+
+    def _router_quiet(self) -> float | None:
+        """Since when the router's held notifications may be let go (monotonic s): the child's stdout has been quiet
+        since then and the client is taking what is written; None while not."""
+        if self.sink.paused:
+            return None  # a release could not be written anyway, and the server's next frames wait behind it
+        return self._stdout_quiet.since()
+
+    def _release_at(self) -> float | None:
+        """When (monotonic s) the timer may next let go of something: for each holder, the later of its own due time
+        (last push + hold) and its source's quiet time + hold. None while nothing is held, or every holder's source
+        is busy (a pump park or a finished write wakes the timer)."""
+        assert self.router is not None and self._stderr is not None
+        due: list[float] = []
+        held = self.router.next_release()
+        quiet = self._router_quiet() if held is not None else None
+        if held is not None and quiet is not None:
+            due.append(max(held, quiet + HOLD_SECONDS))
+        held = self._stderr.next_release()
+        quiet = self._stderr_quiet.since() if held is not None else None
+        if held is not None and quiet is not None:
+            due.append(max(held, quiet + STDERR_HOLD_SECONDS))
+        return min(due, default=None)
+
+    def _release_ready(self, now: float) -> None:
+        """Queue (router) or write (stderr) what is due at ``now`` (monotonic s) and whose source is quiet."""
+        assert self.router is not None and self._stderr is not None
+        quiet = self._router_quiet()
+        if quiet is not None and quiet + HOLD_SECONDS <= now:
+            self.router.release_due(now)
+        quiet = self._stderr_quiet.since()
+        if quiet is not None and quiet + STDERR_HOLD_SECONDS <= now:
+            self._stderr.release_due(now)
+
+    def _poke(self) -> None:
+        """Wake the release timer when something is held (a pump parked or a write finished: a hold may be due)."""
+        wake = self._wake
+        if wake is None:
+            return
+        router, stderr = self.router, self._stderr
+        if (router is not None and router.holding) or (stderr is not None and stderr.holding):
+            wake.set()
 
     def _loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         # asyncio's default handler prints reprs and tracebacks; keep the wrapper's stderr value-free.
@@ -258,28 +357,45 @@ class Wrapper:
     # --- pumps ----------------------------------------------------------------------------------------------------
 
     async def _flush(self) -> None:
+        """Write what the router queued, to the client then to the child. The pumps and the release timer call this
+        concurrently: each pipe has a lock, taken before the queue is emptied, so batches reach the pipe in the order
+        they were queued and a writer that finds the reader behind (waiting in ``drain``) holds the others back
+        instead of piling more onto the pipe."""
         router = self.router
         if router is None:
             return
         if router.to_client:
-            data = b"".join(router.to_client)
-            router.to_client = []
-            await self.sink.write(data)
-            if self.sink.closed and self._client_done is not None:
-                self._client_done.set()
-            warm = self._warm
-            if warm is not None:
-                # The first answer is out (normally ``initialize``); the client takes a moment to send the next
-                # request, which is when the deferred work is cheapest.
-                self._warm = None
-                asyncio.get_running_loop().call_soon(self._run_warm, warm)
+            async with self._client_lock:
+                await self._write_client(router)
         if router.to_child:
-            data = b"".join(router.to_child)
-            router.to_child = []
-            child = self.child
-            if child is None or child.stdin is None or child.stdin.closed or child.exited.is_set():
-                return  # the child is gone; its exit answers the open requests
-            await child.stdin.write(data)
+            async with self._child_lock:
+                await self._write_child(router)
+
+    async def _write_client(self, router: Router) -> None:
+        if not router.to_client:
+            return  # another writer took it while this one waited for the lock
+        data = b"".join(router.to_client)
+        router.to_client = []
+        await self.sink.write(data)
+        self._poke()  # the client caught up: a held notification may be due
+        if self.sink.closed and self._client_done is not None:
+            self._client_done.set()
+        warm = self._warm
+        if warm is not None:
+            # The first answer is out (normally ``initialize``); the client takes a moment to send the next
+            # request, which is when the deferred work is cheapest.
+            self._warm = None
+            asyncio.get_running_loop().call_soon(self._run_warm, warm)
+
+    async def _write_child(self, router: Router) -> None:
+        if not router.to_child:
+            return
+        data = b"".join(router.to_child)
+        router.to_child = []
+        child = self.child
+        if child is None or child.stdin is None or child.stdin.closed or child.exited.is_set():
+            return  # the child is gone; its exit answers the open requests
+        await child.stdin.write(data)
 
     async def _client_pump(self) -> None:
         assert self._client_done is not None
@@ -291,19 +407,27 @@ class Wrapper:
 
     async def _child_pump(self) -> None:
         assert self.child is not None
-        await self._pump(self.child.read_stdout, self.router.child_frame)  # type: ignore[union-attr]
+        quiet = self._stdout_quiet
+        quiet.reader = self.child.read_stdout
+        try:
+            await self._pump(self.child.read_stdout, self.router.child_frame, quiet)  # type: ignore[union-attr]
+        finally:
+            quiet.park()  # nothing more will come from the child's stdout
 
-    async def _pump(self, read, deliver) -> None:
-        """Split ``read()`` chunks into bounded frames, hand each to ``deliver`` and flush after every chunk."""
+    async def _pump(self, read, deliver, quiet: Quiet | None = None) -> None:
+        """Split ``read()`` chunks into bounded frames, hand each to ``deliver`` and flush after every chunk.
+        ``quiet``, when given, is told when the pump parks in ``read()`` and when it is at work."""
         splitter = LineSplitter(self.limits.max_frame_bytes)
         while True:
+            if quiet is not None:
+                quiet.park()
             chunk = await read()
+            if quiet is not None:
+                quiet.busy()
             if not chunk:
                 break
             for item in splitter.feed(chunk):
                 deliver(item)
-            if self.router is not None and self.router.holding:
-                self._held.set()  # type: ignore[union-attr]
             await self._flush()
         for item in splitter.finish():
             deliver(item)
@@ -312,18 +436,23 @@ class Wrapper:
     async def _stderr_pump(self) -> None:
         assert self.child is not None and self.child.read_stderr is not None
         read = self.child.read_stderr
+        quiet = self._stderr_quiet
+        quiet.reader = read
         cutter = LineCutter()
-        while True:
-            chunk = await read()
-            if not chunk:
-                break
-            for piece in cutter.feed(chunk):
+        try:
+            while True:
+                quiet.park()
+                chunk = await read()
+                quiet.busy()
+                if not chunk:
+                    break
+                for piece in cutter.feed(chunk):
+                    self._stderr.line(piece)  # type: ignore[union-attr]
+            for piece in cutter.finish():
                 self._stderr.line(piece)  # type: ignore[union-attr]
-            if self._stderr.holding:  # type: ignore[union-attr]
-                self._held.set()  # type: ignore[union-attr]
-        for piece in cutter.finish():
-            self._stderr.line(piece)  # type: ignore[union-attr]
-        self._stderr.finish()  # type: ignore[union-attr]
+            self._stderr.finish()  # type: ignore[union-attr]
+        finally:
+            quiet.park()
 
     # --- frames ---------------------------------------------------------------------------------------------------
 
@@ -338,4 +467,4 @@ def run_loop(coro: Any) -> Any:
         return runner.run(coro)
 
 
-__all__ = ["BLOCKED_CODE", "Notices", "Prepared", "Protector", "SERVER_EXITED_CODE", "Wrapper", "run_loop"]
+__all__ = ["BLOCKED_CODE", "Notices", "Prepared", "Protector", "Quiet", "SERVER_EXITED_CODE", "Wrapper", "run_loop"]

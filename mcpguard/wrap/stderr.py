@@ -8,8 +8,9 @@ protected (e.g. the audit log is unavailable) is withheld, with a value-free not
 
 :class:`StderrFilter` puts it together. The lines form one stream (:mod:`mcpguard.detect.stream`, joined with no
 separator, so a token wrapped at 64 or 76 columns reads as one): each line is held until a later line shows that no
-value can still cross its end, or until :data:`HOLD_SECONDS` pass, and a value found across lines is protected in
-every line it touches. A PEM block ends the stream.
+value can still cross its end, or until the child's stderr has been quiet for :data:`HOLD_SECONDS` (the wrapper's
+timer in ``session.py`` decides when the source is quiet), and a value found across lines is protected in every line
+it touches. A PEM block ends the stream.
 """
 
 from __future__ import annotations

@@ -3,14 +3,21 @@
 Pipes, sockets and terminals go through the event loop (``connect_read_pipe``/``connect_write_pipe``); anything the
 loop cannot poll (a regular file, ``/dev/null``) falls back to plain blocking calls, which never block for long on
 such files. Reads return raw chunks of up to :data:`CHUNK` bytes: framing is the caller's job (no ``readline``).
+
+Several tasks may write to one :class:`ByteSink` at once (the session's pumps and its release timer): each write is
+queued whole, and every writer waiting for the reader to catch up is woken when it does.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import stat
-from collections.abc import Awaitable, Callable
+import struct
+import termios
+from collections import deque
+from collections.abc import Awaitable
 from typing import Any
 
 #: Bytes asked for per read.
@@ -27,8 +34,18 @@ def pollable(fd: int) -> bool:
     return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or (stat.S_ISCHR(mode) and os.isatty(fd))
 
 
+def unread(fd: int) -> int:
+    """Bytes waiting in the pipe or socket ``fd`` that no read has taken yet (``FIONREAD``); 0 when the kernel cannot
+    say (e.g. ``fd`` is closed)."""
+    try:
+        return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+    except (OSError, ValueError, struct.error):
+        return 0
+
+
 class _ReadProtocol(asyncio.Protocol):
-    """Queue chunks from a pipe; pause the pipe while too much is queued (backpressure towards the writer)."""
+    """Queue chunks from a pipe; pause the pipe while too much is queued (backpressure towards the writer). One
+    reader at a time."""
 
     def __init__(self, high_water: int) -> None:
         self._chunks: list[bytes] = []
@@ -64,6 +81,16 @@ class _ReadProtocol(asyncio.Protocol):
         if w is not None and not w.done():
             w.set_result(None)
 
+    @property
+    def buffered(self) -> int:
+        """Bytes received and not yet returned by :meth:`read`."""
+        return self._size
+
+    @property
+    def eof(self) -> bool:
+        """True once the writer closed the pipe (the file descriptor may be closed too)."""
+        return self._eof
+
     async def read(self) -> bytes:
         while not self._chunks:
             if self._eof:
@@ -84,12 +111,22 @@ class _ReadProtocol(asyncio.Protocol):
 
 
 class _WriteProtocol(asyncio.BaseProtocol):
-    """Flow control for a write pipe: ``drain`` waits while the transport's buffer is above its high-water mark."""
+    """Flow control for a write pipe: ``drain`` waits while the transport's buffer is above its high-water mark.
+
+    Any number of tasks may wait in ``drain`` at once (the session's pumps and its release timer all write to the
+    client): each waits on its own future and all are woken together, so none is left behind when the reader catches
+    up, and cancelling one waiter does not disturb the others.
+    """
 
     def __init__(self) -> None:
         self.closed = False
         self._paused = False
-        self._waiter: asyncio.Future[None] | None = None
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    @property
+    def paused(self) -> bool:
+        """True while the transport's buffer is above its high-water mark."""
+        return self._paused and not self.closed
 
     def pause_writing(self) -> None:
         self._paused = True
@@ -103,17 +140,18 @@ class _WriteProtocol(asyncio.BaseProtocol):
         self._wake()
 
     def _wake(self) -> None:
-        w = self._waiter
-        if w is not None and not w.done():
-            w.set_result(None)
+        for w in self._waiters:
+            if not w.done():
+                w.set_result(None)
 
     async def drain(self) -> None:
         while self._paused and not self.closed:
-            self._waiter = asyncio.get_running_loop().create_future()
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
             try:
-                await self._waiter
+                await waiter
             finally:
-                self._waiter = None
+                self._waiters.remove(waiter)
 
 
 class ByteSink:
@@ -146,6 +184,12 @@ class ByteSink:
         if self._proto is not None:
             return self._proto.closed or (self._transport is not None and self._transport.is_closing())
         return self._sync_closed
+
+    @property
+    def paused(self) -> bool:
+        """True while the reader is too far behind (more than the high-water mark queued): a :meth:`write` now waits.
+        Always false for blocking writes."""
+        return self._proto is not None and self._proto.paused
 
     async def write(self, data: bytes) -> None:
         """Queue ``data`` (one or more complete frames) and wait while the reader is too far behind."""
@@ -182,25 +226,48 @@ class ByteSink:
         self._sync_closed = True
 
 
-async def open_reader(fd: int, high_water: int = 4 * CHUNK, fileobj: Any = None) -> Callable[[], Awaitable[bytes]]:
-    """An async ``read()`` for ``fd`` returning the next chunk, or ``b""`` at end of stream. ``fileobj``, when given,
-    is owned by the transport (closed at end of stream)."""
+class Reader:
+    """The next chunk of a stream: ``await reader()`` returns up to :data:`CHUNK` bytes, ``b""`` at end of stream.
+    :meth:`pending` counts the bytes the writer has sent that no call returned yet. One reader at a time."""
+
+    __slots__ = ("fd", "_proto")
+
+    def __init__(self, fd: int, proto: _ReadProtocol | None = None) -> None:
+        self.fd = fd
+        self._proto = proto
+
+    def __call__(self) -> Awaitable[bytes]:
+        return self._proto.read() if self._proto is not None else self._read_blocking()
+
+    async def _read_blocking(self) -> bytes:
+        try:
+            return os.read(self.fd, CHUNK)
+        except OSError:
+            return b""
+
+    def pending(self) -> int:
+        """Bytes the writer has sent that no read returned yet: queued in the event loop's protocol, plus those still
+        in the pipe (the loop may not have polled it yet). 0 for a blocking reader (a regular file is never
+        waited on) and, past end of stream, only what is queued."""
+        proto = self._proto
+        if proto is None:
+            return 0
+        if proto.eof:
+            return proto.buffered  # the descriptor may be closed (and its number reused): do not ask the kernel
+        return proto.buffered + unread(self.fd)
+
+
+async def open_reader(fd: int, high_water: int = 4 * CHUNK, fileobj: Any = None) -> Reader:
+    """A :class:`Reader` for ``fd``. ``fileobj``, when given, is owned by the transport (closed at end of stream)."""
     loop = asyncio.get_running_loop()
     if pollable(fd):
         try:
             pipe = fileobj or os.fdopen(fd, "rb", buffering=0, closefd=False)
             _, proto = await loop.connect_read_pipe(lambda: _ReadProtocol(high_water), pipe)
-            return proto.read
+            return Reader(fd, proto)
         except (ValueError, OSError):
             pass
-
-    async def read_blocking() -> bytes:
-        try:
-            return os.read(fd, CHUNK)
-        except OSError:
-            return b""
-
-    return read_blocking
+    return Reader(fd)
 
 
-__all__ = ["CHUNK", "ByteSink", "open_reader", "pollable"]
+__all__ = ["CHUNK", "ByteSink", "Reader", "open_reader", "pollable", "unread"]

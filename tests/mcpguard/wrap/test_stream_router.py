@@ -351,3 +351,125 @@ def test_without_hold_streams_notifications_pass_one_by_one(shared):
     r = Router(shared, server="s")
     r.child_frame(log("key " + AWS[:8]))
     assert r.streams is None and [f["params"]["data"] for f in out(r)] == ["key " + AWS[:8]]
+
+
+# --- a private key streamed line by line ------------------------------------------------------------------------
+
+_BODY = __import__("base64").b64encode(bytes(range(256)) * 5).decode()
+PEM_BODY = [_BODY[i : i + 64] for i in range(0, len(_BODY), 64)]
+PEM = ["-----BEGIN RSA PRIVATE KEY-----", *PEM_BODY, "-----END RSA PRIVATE KEY-----"]
+
+
+def leaked(text: str) -> list[str]:
+    """Body lines of :data:`PEM` found in ``text`` (none may be)."""
+    return [b for b in PEM_BODY if b in text]
+
+
+@pytest.mark.parametrize("sep", ["\n", ""])
+def test_a_private_key_sent_one_line_per_log_notification_never_reaches_the_client(shared, sep):
+    r = router(shared)
+    r.child_frame(log("loading key "))
+    for pem_line in PEM:
+        r.child_frame(log(pem_line + sep))
+    r.child_frame(log(" key loaded"))
+    r.release_all()
+    datas = [f["params"]["data"] for f in out(r)]
+    assert leaked("".join(datas)) == []
+    # private_key is hard-blocked by default: every notification of the block is dropped, the others pass.
+    assert datas == ["loading key ", " key loaded"]
+
+
+def test_a_private_key_sent_one_line_per_progress_notification_never_reaches_the_client(shared):
+    r = router(shared)
+    r.client_frame(line(id=4, method="tools/call", params={"name": "t", "_meta": {"progressToken": "k"}}))
+    for n, pem_line in enumerate(PEM):
+        r.child_frame(progress("k", n, pem_line + "\n"))
+    r.child_frame(progress("k", 99, "done"))
+    r.child_frame(line(id=4, result={"content": []}))  # ends the stream and its gate
+    frames = out(r)
+    assert leaked(json.dumps(frames)) == []
+    assert [f["params"]["message"] for f in frames if "params" in f] == ["done"] and frames[-1]["id"] == 4
+    assert len(r.pem) == 0
+
+
+def test_a_redact_policy_replaces_each_line_of_the_block_never_masks_it():
+    p = pipeline(raw={"policy": {"hard_block": [], "server_to_client": {"types": {"private_key": "mask"}}}})
+    r = router(p)
+    for pem_line in PEM:
+        r.child_frame(log(pem_line + "\n"))
+    r.child_frame(log("after the key"))
+    r.release_all()
+    datas = [f["params"]["data"] for f in out(r)]
+    assert leaked("".join(datas)) == []
+    assert datas[1:-2] == ["[REDACTED:private_key]"] * len(PEM_BODY)  # a mask would keep the tail of each line
+    assert datas[-2] == "[REDACTED:private_key]\n"  # the END line is part of the block; what follows it is not
+    assert datas[-1] == "after the key"
+
+
+def test_header_and_end_lines_cut_across_notifications(shared):
+    r = router(shared)
+    r.child_frame(log("-----BEGIN RSA PRIV"))
+    r.child_frame(log("ATE KEY-----\n"))
+    for body in PEM_BODY:
+        r.child_frame(log(body + "\n"))
+    r.child_frame(log("-----END RSA PRIVA"))
+    r.child_frame(log("TE KEY-----"))
+    r.child_frame(log(" then plain text"))
+    r.release_all()
+    datas = [f["params"]["data"] for f in out(r)]
+    assert leaked("".join(datas)) == [] and datas == [" then plain text"]
+
+
+def test_other_streams_are_not_gated(shared):
+    r = router(shared)
+    r.child_frame(log(PEM[0] + "\n", logger="keys"))
+    r.child_frame(log("a normal line\n", logger="app"))
+    r.child_frame(log(PEM_BODY[0] + "\n", logger="keys"))
+    r.child_frame(log("another normal line", logger="app"))
+    r.release_all()
+    assert [(f["params"]["logger"], f["params"]["data"]) for f in out(r)] == [
+        ("app", "a normal line\n"), ("app", "another normal line")]
+
+
+def test_structured_data_inside_a_block_is_withheld_with_a_value_free_notice(shared):
+    notes = []
+    r = Router(shared, server="s", hold_streams=True, clock=Clock(), note=lambda k, t=None: notes.append((k, t)))
+    r.child_frame(log(PEM[0] + "\n"))
+    r.child_frame(log({"line": PEM_BODY[0]}))  # key material in an object: no string to place a finding on
+    r.child_frame(log(PEM[-1]))
+    r.child_frame(log({"event": "tick"}))  # after the block: passes
+    r.release_all()
+    assert [f["params"]["data"] for f in out(r)] == [{"event": "tick"}]
+    assert [k for k, _ in notes] == ["pem_withheld"] and all(PEM_BODY[0] not in (t or "") for _, t in notes)
+
+
+def test_the_audit_records_each_line_of_the_block_without_the_key(tmp_path):
+    from mcpguard.wrap.router import PEM_STREAM_RULE
+
+    p = pipeline(tmp_path)
+    r = router(p)
+    for pem_line in PEM:
+        r.child_frame(log(pem_line + "\n"))
+    r.release_all()
+    raw = (tmp_path / "audit.jsonl").read_text()
+    assert leaked(raw) == []
+    finds = [f for rec in map(json.loads, raw.splitlines()) for f in rec.get("findings", [])]
+    gated = [f for f in finds if f["rule"] == PEM_STREAM_RULE]
+    assert len(gated) == len(PEM_BODY) + 1  # every body line and the END line
+    assert {(f["type"], f["path"]) for f in gated} == {("private_key", "/params/data")}
+
+
+def test_pem_streams_bounds():
+    from mcpguard.wrap.router import PemStreams
+
+    gate = PemStreams(max_streams=2, max_chars=100)
+    assert gate.feed("a", "x -----BEGIN EC PRIVATE KEY-----\n") == (0, None, False)  # the header chunk: the engine's
+    assert gate.feed("a", "A" * 64 + "\n") == (65, "-----BEGIN EC PRIVATE KEY-----", False)
+    assert gate.feed("a", "B" * 64 + "\n") == (65, "-----BEGIN EC PRIVATE KEY-----", True)  # past max_chars: closes
+    assert gate.feed("a", "plain") == (0, None, False)
+    gate.feed("b", "-----BEGIN PRIVATE KEY-----")
+    gate.feed("c", "plain")  # a third stream: the one outside any block ("a") is forgotten, not the open one
+    assert gate.is_open("b") and len(gate) == 2
+    assert gate.feed("b", "Cx-----END PRIVATE KEY-----tail") == (len("Cx-----END PRIVATE KEY-----"),
+                                                                 "-----BEGIN PRIVATE KEY-----", False)
+    assert not gate.is_open("b")
