@@ -83,6 +83,20 @@ static PyObject *set_fold_ranges(PyObject *self, PyObject *arg)
     Py_RETURN_NONE;
 }
 
+/* 1 when text is a str and the fold ranges are installed; else 0 with TypeError / RuntimeError set. */
+static int text_ready(PyObject *text, const char *fn)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_Format(PyExc_TypeError, "%s() needs a str", fn);
+        return 0;
+    }
+    if (!ranges_set) {
+        PyErr_SetString(PyExc_RuntimeError, "set_fold_ranges() was not called");
+        return 0;
+    }
+    return 1;
+}
+
 PyDoc_STRVAR(ascii_view_doc,
 "ascii_view(text, /) -> bytes | None\n\n"
 "The scan buffer of text: len(text) bytes, each ASCII character as itself and every other character as b'?' --\n"
@@ -93,14 +107,8 @@ PyDoc_STRVAR(ascii_view_doc,
 static PyObject *ascii_view(PyObject *self, PyObject *text)
 {
     (void)self;
-    if (!PyUnicode_Check(text)) {
-        PyErr_SetString(PyExc_TypeError, "ascii_view() needs a str");
+    if (!text_ready(text, "ascii_view"))
         return NULL;
-    }
-    if (!ranges_set) {
-        PyErr_SetString(PyExc_RuntimeError, "set_fold_ranges() was not called");
-        return NULL;
-    }
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
@@ -146,14 +154,8 @@ PyDoc_STRVAR(may_fold_doc,
 static PyObject *may_fold(PyObject *self, PyObject *text)
 {
     (void)self;
-    if (!PyUnicode_Check(text)) {
-        PyErr_SetString(PyExc_TypeError, "may_fold() needs a str");
+    if (!text_ready(text, "may_fold"))
         return NULL;
-    }
-    if (!ranges_set) {
-        PyErr_SetString(PyExc_RuntimeError, "set_fold_ranges() was not called");
-        return NULL;
-    }
     Py_ssize_t n = PyUnicode_GET_LENGTH(text);
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
