@@ -229,8 +229,23 @@ static int text_start(const unsigned char *b, int k)
     return 1;
 }
 
+/* 1 when the k bytes could start UTF-16LE text of ASCII characters (PowerShell -EncodedCommand, .NET strings):
+ * printable ASCII, tab, CR or LF at even offsets, zero at odd ones. */
+static int utf16_start(const unsigned char *b, int k)
+{
+    k -= k % 2;
+    if (k < 4)
+        return 0;
+    for (int i = 0; i < k; i += 2) {
+        unsigned char c = b[i];
+        if (b[i + 1] != 0 || !(c == 9 || c == 10 || c == 13 || (c >= 0x20 && c < 0x7f)))
+            return 0;
+    }
+    return 1;
+}
+
 /* 1 when run[0:n] decodes, as hex (first 8 digits after an optional 0x) or as base64 (first 8 characters), to bytes
- * that could start text. */
+ * that could start text (UTF-8, or UTF-16LE of ASCII). */
 static int plausible_start(const unsigned char *r, Py_ssize_t n)
 {
     unsigned char out[4];
@@ -244,7 +259,7 @@ static int plausible_start(const unsigned char *r, Py_ssize_t n)
             else
                 out[i] = (unsigned char)(hi << 4 | lo);
         }
-        if (ok && text_start(out, 4))
+        if (ok && (text_start(out, 4) || utf16_start(out, 4)))
             return 1;
     }
     if (n >= 8) {
@@ -258,7 +273,7 @@ static int plausible_start(const unsigned char *r, Py_ssize_t n)
             six[3 * g + 1] = (unsigned char)((v1 & 15) << 4 | v2 >> 2);
             six[3 * g + 2] = (unsigned char)((v2 & 3) << 6 | v3);
         }
-        return text_start(six, 6);
+        return text_start(six, 6) || utf16_start(six, 6);
     }
     return 0;
 }

@@ -134,6 +134,8 @@ class Piece:
     offset: int = 0
     #: For a base64 block wrapped over lines: ``(joined start, length)`` of each line's characters, in order.
     lines: tuple[tuple[int, int], ...] = ()
+    #: The decoded bytes were UTF-16LE (2 bytes per character, BMP only), not UTF-8.
+    utf16: bool = False
     # Built on first use, once per piece (a piece can hold 10^5 findings): segment (or line) starts, UTF-8 offsets
     # every 1024 characters of a non-ASCII text.
     _keys: list[int] | None = field(default=None, repr=False, compare=False)
@@ -167,7 +169,9 @@ class Piece:
             ds, js, je, dec = segs[j]
             hi = je if dec else js + (e - ds)
             return lo, hi
-        if self.text.isascii():
+        if self.utf16:
+            bs, be = 2 * s, 2 * e
+        elif self.text.isascii():
             bs, be = s, e
         else:
             bs, be = self._utf8_offset(s), self._utf8_offset(e)
@@ -231,18 +235,53 @@ def _text_start(data: bytes) -> bool:
     return True
 
 
+def _utf16_start(data: bytes) -> bool:
+    """True when ``data`` (a few bytes) could begin UTF-16LE text of ASCII characters (PowerShell's
+    ``-EncodedCommand``, .NET and Windows strings): printable ASCII, tab, CR or LF at even offsets, zero at odd ones."""
+    k = len(data) - len(data) % 2
+    if k < 4:
+        return False
+    for i in range(0, k, 2):
+        c = data[i]
+        if data[i + 1] != 0 or not (c in (9, 10, 13) or 0x20 <= c < 0x7F):
+            return False
+    return True
+
+
+def _utf16_text(data: bytes, prefix: bool = False) -> str | None:
+    """``data`` decoded as UTF-16LE when that makes it text (at least half of the odd bytes zero, BMP only, then the
+    :func:`_is_text` rule), else None. ``prefix``: a cut last code unit is allowed."""
+    data = data[: len(data) - len(data) % 2]
+    if len(data) < 4 or data[1::2].count(0) * 2 < len(data) // 2:
+        return None
+    try:
+        text = data.decode("utf-16-le")
+    except UnicodeDecodeError as exc:
+        if not (prefix and exc.start >= len(data) - 2):
+            return None
+        text = data[: exc.start].decode("utf-16-le")
+    if not text.isascii() and any(ord(c) > 0xFFFF for c in text):
+        return None  # encoded_span counts 2 bytes per character
+    return text if _is_text(text.encode("utf-8")) is not None else None
+
+
 _B64_STD = bytes.maketrans(b"-_", b"+/")
 
 
 def _plausible_start(run: bytes) -> bool:
     """True when ``run`` decodes, as hex (its first 8 digits after an optional ``0x``, 4 bytes) or as base64 (its
-    first 8 characters, either alphabet, 6 bytes), to bytes that could begin text: the cheap pre-rejection of hashes
-    and random ids, and of a glued prefix that only looks like the start of a value."""
+    first 8 characters, either alphabet, 6 bytes), to bytes that could begin text (UTF-8, or UTF-16LE of ASCII): the
+    cheap pre-rejection of hashes and random ids, and of a glued prefix that only looks like the start of a value."""
     off = 2 if run[:2] in (b"0x", b"0X") else 0
     head = run[off : off + 8]
-    if len(head) == 8 and not head.translate(None, _HEX_DIGITS) and _text_start(binascii.unhexlify(head)):
-        return True
-    return len(run) >= 8 and _text_start(binascii.a2b_base64(run[:8].translate(_B64_STD)))
+    if len(head) == 8 and not head.translate(None, _HEX_DIGITS):
+        data = binascii.unhexlify(head)
+        if _text_start(data) or _utf16_start(data):
+            return True
+    if len(run) < 8:
+        return False
+    data = binascii.a2b_base64(run[:8].translate(_B64_STD))
+    return _text_start(data) or _utf16_start(data)
 
 
 _SEPARATOR = re.compile(rb"[/+_\-]")
@@ -319,7 +358,8 @@ def _decode_run(run: bytes) -> tuple[str, bytes, int] | None:
             run = run[:-1]  # one stray digit after the value ("…6b61" + "7"): decode the whole bytes before it
         if run[off] not in _HEX_HIGH:  # text starts with a byte in 0x09-0x7f or a UTF-8 lead
             return None
-        if _is_text(binascii.unhexlify(run[off : off + PROBE]), True) is None:
+        head = binascii.unhexlify(run[off : off + PROBE])
+        if _is_text(head, True) is None and _utf16_text(head, True) is None:
             return None
         try:
             return "hex", binascii.unhexlify(run[off:]), off
@@ -340,7 +380,7 @@ def _decode_run(run: bytes) -> tuple[str, bytes, int] | None:
         body = body.replace(b"-", b"+").replace(b"_", b"/")
     try:
         head = base64.b64decode(body[:PROBE] + (b"" if len(body) > PROBE else pad), validate=True)
-        if _is_text(head, len(body) > PROBE) is None:
+        if _is_text(head, len(body) > PROBE) is None and _utf16_text(head, len(body) > PROBE) is None:
             return None
         return "base64", base64.b64decode(body + pad, validate=True), 0
     except (binascii.Error, ValueError):
@@ -488,9 +528,9 @@ def find_pieces(joined: str, buf: bytes, starts: list[int], covered: Sequence[tu
             lines = tuple((a, (e if i == len(group) - 1 else b) - a) for i, (a, b) in enumerate(group))
             got = _decode_run(b"".join(buf[a : a + n] for a, n in lines))
             if got is not None and got[0] == "base64":
-                text = _is_text(got[1], True)
+                text, utf16 = _as_text(got[1])
                 if text is not None:
-                    pieces.append(Piece(li, s, e, text, "base64", (), s, lines=lines))
+                    pieces.append(Piece(li, s, e, text, "base64", (), s, lines=lines, utf16=utf16))
                     continue
             group = group[:1]  # not one block after all: its first line on its own, as any run
             e = group[0][1] + (2 if buf[group[0][1] : group[0][1] + 2] == b"==" else
@@ -499,11 +539,20 @@ def find_pieces(joined: str, buf: bytes, starts: list[int], covered: Sequence[tu
         if got is None:
             continue
         encoding, data, off = got
-        text = _is_text(data, True)
+        text, utf16 = _as_text(data)
         if text is None:
             continue
-        pieces.append(Piece(li, s, e, text, encoding, (), s + off))
+        pieces.append(Piece(li, s, e, text, encoding, (), s + off, utf16=utf16))
     return pieces
+
+
+def _as_text(data: bytes) -> tuple[str | None, bool]:
+    """``(text, is_utf16)``: ``data`` as UTF-8 text, else as UTF-16LE text, else ``(None, False)``."""
+    text = _is_text(data, True)
+    if text is not None:
+        return text, False
+    text = _utf16_text(data, True)
+    return text, text is not None
 
 
 def _wrapped(buf: bytes, runs: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:

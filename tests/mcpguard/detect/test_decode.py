@@ -420,3 +420,37 @@ def test_lines_that_are_not_one_block_are_decoded_alone(engine):
     assert len(first.rstrip("=")) % 4 != 0 or first.endswith("=")
     found = engine.scan_text(f"{first}\n{second}")
     assert [f.type for f in found] == ["aws_access_key_id"]
+
+
+def test_utf16le_base64_powershell_encoded_command_is_decoded():
+    """PowerShell's -EncodedCommand is base64 of UTF-16LE: the values inside are found and redacted in place."""
+    cmd = f'$env:AWS_ACCESS_KEY_ID="{AKID}"; Send-MailMessage -To {EMAIL}'
+    enc = base64.b64encode(cmd.encode("utf-16-le")).decode()
+    out = _protect(f"powershell.exe -NoProfile -EncodedCommand {enc}")
+    recovered = [out]
+    for m in re.finditer(r"[A-Za-z0-9+/]{8,}={0,2}", out):
+        for k in range(4):
+            part = m.group()[k:].rstrip("=")
+            part = part[: len(part) // 4 * 4]
+            try:
+                recovered.append(base64.b64decode(part).decode("utf-16-le", "replace"))
+            except ValueError:
+                pass
+    assert not any(AKID in r or EMAIL in r for r in recovered)
+    assert "powershell.exe -NoProfile -EncodedCommand" in out
+
+
+def test_utf16le_hex_is_decoded(engine):
+    text = "blob " + f"key {AKID} ok".encode("utf-16-le").hex()
+    assert [f.type for f in engine.scan_text(text)] == ["aws_access_key_id"]
+
+
+def test_c_and_python_run_finders_agree_on_utf16_runs():
+    if decode._encoded_runs is None:
+        pytest.skip("the _textscan extension is not built (or MCPGUARD_PURE_PYTHON=1)")
+    from mcpguard.detect import _textscan
+
+    for s in (f"key {AKID}", "hello world, plain", "비밀번호 1234"):
+        for enc in (base64.b64encode(s.encode("utf-16-le")), s.encode("utf-16-le").hex().encode()):
+            buf = b"x " + enc + b" y"
+            assert _textscan.encoded_runs(buf, decode.MIN_RUN) == decode._runs_py(buf)
