@@ -27,6 +27,8 @@ from mcpguard.types import Context, Direction  # noqa: E402
 #: Name → repeated unit. Anchors, escapes, encodings and findings at the highest density they can have.
 UNITS = {
     "percent": "%41%42 x ", "u-escape": "\\u0041\\u0042 y ", "html": "&amp;&#64; z ",
+    # escapes with no token edge (whitespace, quote, <, >) anywhere: one escape window the size of the frame
+    "percent-glued": "%41a", "html-glued": "&#65;a", "x-escape-glued": "\\x41a",
     "base64-text": base64.b64encode(b"hello there general").decode() + " ", "long-base64": "QUJD", "hex": "6b",
     "dashes": "-a", "digits": "1234 ", "email": "a@b.co ", "akia": "AKIA ", "jwt-anchor": "eyJ.", "key-colon": "key: ",
     "pem": "-----BEGIN ", "url-userinfo": "://u:p@ ", "escape-mix": "%4\\u00&#x b64 ", "dotted": "1.", "plus": "+1 ",

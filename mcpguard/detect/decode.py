@@ -398,9 +398,14 @@ def _grow(buf: bytes, lo: int, hi: int, floor: int, ceil: int) -> tuple[int, int
     low = max(floor, lo - MAX_GROW)
     edge = max(buf.rfind(c, low, lo) for c in _EDGE_BYTES)
     lo = edge + 1 if edge >= 0 else low
+    return lo, _grow_right(buf, hi, ceil)
+
+
+def _grow_right(buf: bytes, hi: int, ceil: int) -> int:
+    """``hi`` moved forward to the edge of the token it cuts, at most :data:`MAX_GROW` bytes and never past ``ceil``."""
     high = min(ceil, hi + MAX_GROW)
     m = _EDGE.search(buf, hi, high)
-    return lo, (m.start() if m else high)
+    return m.start() if m else high
 
 
 def _escape_windows(joined: str, buf: bytes, starts: list[int], pattern: re.Pattern[bytes],
@@ -420,7 +425,9 @@ def _escape_windows(joined: str, buf: bytes, starts: list[int], pattern: re.Patt
         group = [tokens[k]]
         k += 1
         while k < len(tokens) and tokens[k][0] < hi:
-            hi = max(hi, _grow(buf, tokens[k][1], min(leaf_end, tokens[k][1] + WINDOW), leaf_start, leaf_end)[1])
+            want = min(leaf_end, tokens[k][1] + WINDOW)
+            if want > hi:  # grow forward only, and only past the current end: each byte is searched about once
+                hi = _grow_right(buf, want, leaf_end)
             group.append(tokens[k])
             k += 1
         parts: list[str] = []
@@ -514,36 +521,48 @@ def find_pieces(joined: str, buf: bytes, starts: list[int], covered: Sequence[tu
     if len(buf) < MIN_RUN:
         return pieces
     for group in _wrapped(buf, _runs(buf)):
-        s, e = group[0][0], group[-1][1]
-        # Up to two "=" of padding end the run ("=" is not in the run alphabet: it only ever trails).
-        if buf[e : e + 1] == b"=":
-            e += 2 if buf[e + 1 : e + 2] == b"=" else 1
-        if covered:
-            k = bisect.bisect_right(covered, (s, len(buf))) - 1
-            if k >= 0 and covered[k][1] >= e:
-                continue
-        li = bisect.bisect_right(starts, s) - 1
         if len(group) > 1:
-            # One base64 block wrapped over lines: decoded as one, each line mapped back on its own.
-            lines = tuple((a, (e if i == len(group) - 1 else b) - a) for i, (a, b) in enumerate(group))
-            got = _decode_run(b"".join(buf[a : a + n] for a, n in lines))
-            if got is not None and got[0] == "base64":
-                text, utf16 = _as_text(got[1])
-                if text is not None:
-                    pieces.append(Piece(li, s, e, text, "base64", (), s, lines=lines, utf16=utf16))
-                    continue
-            group = group[:1]  # not one block after all: its first line on its own, as any run
-            e = group[0][1] + (2 if buf[group[0][1] : group[0][1] + 2] == b"==" else
-                               1 if buf[group[0][1] : group[0][1] + 1] == b"=" else 0)
-        got = _decode_run(buf[s:e])
-        if got is None:
-            continue
-        encoding, data, off = got
-        text, utf16 = _as_text(data)
-        if text is None:
-            continue
-        pieces.append(Piece(li, s, e, text, encoding, (), s + off, utf16=utf16))
+            s, e = group[0][0], _padded(buf, group[-1][1])
+            if not _covered(covered, s, e):
+                # One base64 block wrapped over lines: decoded as one, each line mapped back on its own.
+                lines = tuple((a, (e if i == len(group) - 1 else b) - a) for i, (a, b) in enumerate(group))
+                got = _decode_run(b"".join(buf[a : a + n] for a, n in lines))
+                if got is not None and got[0] == "base64":
+                    text, utf16 = _as_text(got[1])
+                    if text is not None:
+                        li = bisect.bisect_right(starts, s) - 1
+                        pieces.append(Piece(li, s, e, text, "base64", (), s, lines=lines, utf16=utf16))
+                        continue
+        # Not one block (or a single run): every line on its own, as any run (a hex dump, a binary line above text).
+        for s, e in group:
+            e = _padded(buf, e)
+            if _covered(covered, s, e):
+                continue
+            got = _decode_run(buf[s:e])
+            if got is None:
+                continue
+            encoding, data, off = got
+            text, utf16 = _as_text(data)
+            if text is None:
+                continue
+            li = bisect.bisect_right(starts, s) - 1
+            pieces.append(Piece(li, s, e, text, encoding, (), s + off, utf16=utf16))
     return pieces
+
+
+def _padded(buf: bytes, e: int) -> int:
+    """``e`` moved past up to two ``=`` of padding ("=" is not in the run alphabet: it only ever trails a run)."""
+    if buf[e : e + 1] == b"=":
+        e += 2 if buf[e + 1 : e + 2] == b"=" else 1
+    return e
+
+
+def _covered(covered: Sequence[tuple[int, int]], s: int, e: int) -> bool:
+    """True when ``[s, e)`` lies inside one of the sorted ``covered`` spans."""
+    if not covered:
+        return False
+    k = bisect.bisect_right(covered, (s, 1 << 62)) - 1
+    return k >= 0 and covered[k][1] >= e
 
 
 def _as_text(data: bytes) -> tuple[str | None, bool]:

@@ -110,8 +110,8 @@ class StreamScanner:
         chunk alone are the caller's per-chunk scan's job, so only the neighbourhood of the boundary is scanned: the
         run of non-space characters that crosses it (up to ``window`` characters on each side) plus :data:`NEAR`
         characters beyond the run on each side (for values with spaces, such as a card number, and for a keyword
-        before a token); when it holds a finding that does not cross, each side is scanned alone too, to tell the
-        two kinds apart. Nothing is scanned while no tail is carried. Does not take part in :meth:`feed`'s "report
+        before a token); when it holds a finding wholly after the boundary, the new side is scanned alone too, to
+        tell the two kinds apart. Nothing is scanned while no tail is carried. Does not take part in :meth:`feed`'s "report
         once" bookkeeping, so use one of the two per scanner."""
         if not chunk:
             return []
@@ -124,14 +124,17 @@ class StreamScanner:
             m = _SPACE.search(head)
             right = (m.start() if m else len(head)) + NEAR
             cut = len(tail) - left
-            before, after = tail[left:], head[:right]
-            found = self.engine.scan_text(before + after, self.path)
+            after = head[:right]
+            found = self.engine.scan_text(tail[left:] + after, self.path)
             # Besides values crossing the boundary, keep those that exist only because the other side is there: a
             # keyword before the boundary and its value after it ("password=" | "hunter2…") report only the value.
-            if any(not f.start < cut < f.end for f in found):
-                alone = {(f.start, f.end, f.type) for f in self.engine.scan_text(before, self.path)}
-                alone |= {(cut + f.start, cut + f.end, f.type) for f in self.engine.scan_text(after, self.path)}
-                found = [f for f in found if f.start < cut < f.end or (f.start, f.end, f.type) not in alone]
+            # Values wholly before the boundary were the previous chunk's to find (keywords come before values), so
+            # only values wholly after it are checked against a scan of the new side alone: one extra scan, of the
+            # new side only, and only when such a value exists.
+            found = [f for f in found if f.end > cut]
+            if any(f.start >= cut for f in found):
+                alone = {(cut + f.start, cut + f.end, f.type) for f in self.engine.scan_text(after, self.path)}
+                found = [f for f in found if f.start < cut or (f.start, f.end, f.type) not in alone]
             out = [replace(f, start=base + left + f.start, end=base + left + f.end) for f in found]
         end = base + len(tail) + len(chunk)
         keep = (tail + chunk)[-window:] if len(chunk) < window else chunk[-window:]

@@ -111,6 +111,15 @@ class _PemState(NamedTuple):
     seen: int  # characters of the open block so far
 
 
+_KEY_LINE = re.compile(r"[A-Za-z0-9+/=]{40,}|Proc-Type:|DEK-Info:|-----")
+
+
+def _looks_like_prose(text: str) -> bool:
+    """True when ``text`` holds something but nothing of a PEM body: no run of 40+ base64 characters (body lines are
+    64), no ``Proc-Type:``/``DEK-Info:`` header field, no ``-----`` of an armour line."""
+    return bool(text.strip()) and _KEY_LINE.search(text) is None
+
+
 class PemStreams:
     """Which notification streams are inside a private key block, fed each chunk's text in stream order.
 
@@ -145,7 +154,12 @@ class PemStreams:
         joined = state.tail + text
         base = len(state.tail)
         header, seen = state.header, state.seen
+        if header is not None and _PEM_END.search(joined, 0) is None and _looks_like_prose(text):
+            # Inside a block, but nothing here looks like key material (no base64 line, no PEM header field): the
+            # block was a mention or ended unmarked. Close the gate rather than silence the stream for 64 KiB.
+            header, seen = None, 0
         opened_before = header  # the block (if any) this chunk starts inside
+        first_header = header
         covered, pos, overrun = 0, 0, False
         while True:
             if header is None:
@@ -153,6 +167,10 @@ class PemStreams:
                 if m is None:
                     break
                 header, seen, pos = m.group(), 0, m.end()
+                if m.start() < base and opened_before is None and covered == 0:
+                    # The header began in the previous chunk and ends in this one: this chunk is inside the block
+                    # from its start (the engine sees no header in it alone).
+                    opened_before = first_header = header
                 continue
             m = _PEM_END.search(joined, pos)
             end = len(joined) if m is None else m.end()
@@ -168,7 +186,7 @@ class PemStreams:
             header, pos = None, m.end()
         self._state[key] = _PemState(joined[max(pos, len(joined) - _PEM_TAIL):], header, seen)
         self._bound()
-        return covered, state.header, overrun
+        return covered, first_header, overrun
 
     def end(self, key: Hashable) -> None:
         """Forget stream ``key`` (it ended)."""

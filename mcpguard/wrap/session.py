@@ -35,9 +35,12 @@ from mcpguard.jsonrpc.framing import Limits, LineSplitter
 from mcpguard.types import Direction
 from mcpguard.wrap.child import Child, exit_status, spawn_failed, start
 from mcpguard.wrap.env import child_env
-from mcpguard.wrap.router import BLOCKED_CODE, HOLD_SECONDS, SERVER_EXITED_CODE, Notices, Protector, Router
+from mcpguard.wrap.router import BLOCKED_CODE, SERVER_EXITED_CODE, Notices, Protector, Router
 from mcpguard.wrap.settings import SpawnSettings
-from mcpguard.wrap.stderr import HOLD_SECONDS as STDERR_HOLD_SECONDS
+
+#: Seconds a held chunk's source (the child's stdout or stderr) must have been quiet — its pump parked in read()
+#: with nothing queued or unread in the pipe — before the chunk may be released (see Wrapper._release_at).
+QUIET_GRACE = 0.01
 from mcpguard.wrap.stderr import LineCutter, StderrFilter
 from mcpguard.wrap.streams import ByteSink, open_reader
 
@@ -288,8 +291,8 @@ class Wrapper:
 
     async def _release_timer(self) -> None:
         """Let go of notifications and stderr lines held without a successor for their hold time (see the router and
-        :class:`~mcpguard.wrap.stderr.StderrFilter`), counted from their push and from the moment their source last
-        went quiet (:meth:`_release_at`)."""
+        :class:`~mcpguard.wrap.stderr.StderrFilter`), counted from their push, once their source is quiet
+        (:meth:`_release_at`)."""
         assert self._wake is not None
         while True:
             self._wake.clear()
@@ -316,28 +319,31 @@ class Wrapper:
 
     def _release_at(self) -> float | None:
         """When (monotonic s) the timer may next let go of something: for each holder, the later of its own due time
-        (last push + hold) and its source's quiet time + hold. None while nothing is held, or every holder's source
-        is busy (a pump park or a finished write wakes the timer)."""
+        (last push + hold) and its source's quiet time + :data:`QUIET_GRACE`. The grace, not the whole hold, is what
+        the source must stay quiet: long enough that a server blocked on a full pipe (a backlog, its continuation
+        among the unread bytes) has refilled it, short enough that a server sending a heartbeat every 20 ms does not
+        hold a log line until it pauses. None while nothing is held, or every holder's source is busy (a pump park or
+        a finished write wakes the timer)."""
         assert self.router is not None and self._stderr is not None
         due: list[float] = []
         held = self.router.next_release()
         quiet = self._router_quiet() if held is not None else None
         if held is not None and quiet is not None:
-            due.append(max(held, quiet + HOLD_SECONDS))
+            due.append(max(held, quiet + QUIET_GRACE))
         held = self._stderr.next_release()
         quiet = self._stderr_quiet.since() if held is not None else None
         if held is not None and quiet is not None:
-            due.append(max(held, quiet + STDERR_HOLD_SECONDS))
+            due.append(max(held, quiet + QUIET_GRACE))
         return min(due, default=None)
 
     def _release_ready(self, now: float) -> None:
         """Queue (router) or write (stderr) what is due at ``now`` (monotonic s) and whose source is quiet."""
         assert self.router is not None and self._stderr is not None
         quiet = self._router_quiet()
-        if quiet is not None and quiet + HOLD_SECONDS <= now:
+        if quiet is not None and quiet + QUIET_GRACE <= now:
             self.router.release_due(now)
         quiet = self._stderr_quiet.since()
-        if quiet is not None and quiet + STDERR_HOLD_SECONDS <= now:
+        if quiet is not None and quiet + QUIET_GRACE <= now:
             self._stderr.release_due(now)
 
     def _poke(self) -> None:

@@ -454,3 +454,19 @@ def test_c_and_python_run_finders_agree_on_utf16_runs():
         for enc in (base64.b64encode(s.encode("utf-16-le")), s.encode("utf-16-le").hex().encode()):
             buf = b"x " + enc + b" y"
             assert _textscan.encoded_runs(buf, decode.MIN_RUN) == decode._runs_py(buf)
+
+
+def test_every_line_of_a_group_that_is_not_one_block_is_decoded(engine):
+    """Lines that look wrapped but do not decode as one base64 block (a hex dump, a binary line above text) are each
+    decoded on their own, not just the first (review finding of Dec 8)."""
+    secret = f"aws_access_key_id={AKID} and more text here"
+    # xxd -p: 60 hex digits (30 bytes) per line; the key wholly inside line 2
+    dump = ("log line one, plain text here.".encode() + f" {AKID}         ".encode()
+            + b"third line of the dump, text..").hex()
+    xxd = "\n".join(dump[i : i + 60] for i in range(0, len(dump), 60))
+    assert xxd.count("\n") == 2
+    assert [f.type for f in engine.scan_text(xxd)] == ["aws_access_key_id"]
+    binary_line = base64.b64encode(b"id:v1;" + bytes(range(200, 254))).decode()
+    assert len(binary_line) % 4 == 0 and not binary_line.endswith("=")
+    text = binary_line + "\n" + _b64(secret)
+    assert "aws_access_key_id" in {f.type for f in engine.scan_text(text)}

@@ -15,8 +15,9 @@ import time
 import pytest
 
 from mcpguard.wrap.router import HOLD_SECONDS, Router
-from mcpguard.wrap.session import Quiet, Wrapper
+from mcpguard.wrap.session import QUIET_GRACE, Quiet, Wrapper
 from mcpguard.wrap.settings import SpawnSettings
+from mcpguard.wrap.stderr import HOLD_SECONDS as STDERR_HOLD
 from mcpguard.wrap.stderr import StderrFilter
 from mcpguard.wrap.streams import _WriteProtocol, open_reader
 from tests.mcpguard.wrap.launch import fake_pipeline
@@ -179,19 +180,31 @@ def test_a_held_notification_waits_while_the_child_pump_is_busy(wrapper):
     assert w.router.holding == 1 and w.router.to_client == []
 
 
-def test_the_hold_counts_from_when_the_child_pump_went_quiet(wrapper):
+def test_a_held_chunk_waits_for_its_hold_and_a_quiet_grace(wrapper):
+    """Released at the later of its own due time (push + hold) and the source's quiet time + QUIET_GRACE: a pump busy
+    past the hold delays it by the grace only, not by a whole hold (a chatty server must not hold a log line until it
+    pauses, review of Dec 8)."""
     w = wrapper()
     w._stdout_quiet.busy()
     w.router.child_frame(log("key " + AWS[:8]))
-    time.sleep(0.01)
+    due = w.router.next_release()
+    time.sleep(HOLD_SECONDS + 0.01)  # the pump works past the hold (other frames)
     w._stdout_quiet.park()
     parked = w._stdout_quiet.parked
-    assert w._release_at() == pytest.approx(parked + HOLD_SECONDS)  # later than the push's own due time
-    w._release_ready(parked + HOLD_SECONDS / 2)
+    assert parked > due
+    assert w._release_at() == pytest.approx(parked + QUIET_GRACE)
+    w._release_ready(parked + QUIET_GRACE / 2)
     assert w.router.holding == 1
-    w._release_ready(parked + HOLD_SECONDS)
+    w._release_ready(parked + QUIET_GRACE)
     assert w.router.holding == 0
     assert [json.loads(f)["params"]["data"] for f in w.router.to_client] == ["key " + AWS[:8]]
+
+
+def test_a_quiet_source_releases_at_the_push_due_time(wrapper):
+    w = wrapper()
+    w._stdout_quiet.park()
+    w.router.child_frame(log("key " + AWS[:8]))
+    assert w._release_at() == pytest.approx(w.router.next_release())  # the pump parked before the push
 
 
 def test_nothing_is_released_while_the_client_is_behind(wrapper):
@@ -231,13 +244,13 @@ def test_a_held_stderr_line_waits_while_the_stderr_pump_is_busy(wrapper):
     assert w._release_at() is None
     w._release_ready(time.monotonic() + 10)
     assert w._stderr.holding == 1
-    time.sleep(0.01)
+    time.sleep(STDERR_HOLD + 0.01)
     w._stderr_quiet.park()
     parked = w._stderr_quiet.parked
-    assert w._release_at() == pytest.approx(parked + HOLD_SECONDS)
-    w._release_ready(parked + HOLD_SECONDS / 2)
+    assert w._release_at() == pytest.approx(parked + QUIET_GRACE)
+    w._release_ready(parked + QUIET_GRACE / 2)
     assert w._stderr.holding == 1
-    w._release_ready(parked + HOLD_SECONDS)
+    w._release_ready(parked + QUIET_GRACE)
     assert w._stderr.holding == 0
 
 

@@ -473,3 +473,23 @@ def test_pem_streams_bounds():
     assert gate.feed("b", "Cx-----END PRIVATE KEY-----tail") == (len("Cx-----END PRIVATE KEY-----"),
                                                                  "-----BEGIN PRIVATE KEY-----", False)
     assert not gate.is_open("b")
+
+
+def test_a_header_cut_across_chunks_gates_the_completing_chunk_under_redact():
+    """The BEGIN line completes in the second chunk: that chunk is inside the block from its start, so its body
+    lines are redacted, not forwarded after a marker (review of Dec 8; the default policy blocks them anyway)."""
+    r = router(pipeline(raw={"policy": {"hard_block": [], "server_to_client": {"types": {"private_key": "redact"}}}}))
+    r.child_frame(log("-----BEGIN RSA PRIV"))
+    r.child_frame(log("ATE KEY-----\n" + "\n".join(PEM_BODY[:8]) + "\n"))
+    r.release_all()
+    assert leaked("".join(f["params"]["data"] for f in out(r))) == []
+
+
+def test_a_mere_mention_of_a_header_does_not_silence_the_stream(shared):
+    r = router(shared)
+    r.child_frame(log("docs: keys start with -----BEGIN PRIVATE KEY----- and end with the END line\n"))
+    for i in range(50):
+        r.child_frame(log(f"normal log line {i}\n"))
+    r.release_all()
+    datas = [f["params"]["data"] for f in out(r)]
+    assert sum(d.startswith("normal log line") for d in datas) >= 49
