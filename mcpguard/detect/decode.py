@@ -574,18 +574,34 @@ def _as_text(data: bytes) -> tuple[str | None, bool]:
     return text, text is not None
 
 
+_B64_LINE = re.compile(rb"[A-Za-z0-9+/]+")
+
+
 def _wrapped(buf: bytes, runs: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
-    """``runs`` grouped into wrapped blocks: consecutive runs separated by exactly one line break (``\\n`` or
-    ``\\r\\n``) whose earlier run is a whole number of base64 groups (a length that is a multiple of 4, no ``=`` after
-    it), as ``base64`` (76 columns), PEM and MIME (64/76) wrap their output. Other runs are groups of one."""
+    """``runs`` grouped into wrapped blocks: a run that is a whole number of base64 groups (a length that is a multiple
+    of 4, no ``=`` after it) followed by exactly one line break (``\\n`` or ``\\r\\n``) continues on the next line, as
+    ``base64`` (76 columns), PEM and MIME (64/76) wrap their output. The next line joins the block even when it is no
+    run of its own: a line of base64 of non-ASCII or UTF-16 text may start mid-character, which the start check
+    rejects. Other runs are groups of one."""
     groups: list[list[tuple[int, int]]] = []
-    for s, e in runs:
-        if groups:
-            ps, pe = groups[-1][-1]
-            if (pe - ps) % 4 == 0 and buf[pe:s] in (b"\n", b"\r\n"):
-                groups[-1].append((s, e))
-                continue
-        groups.append([(s, e)])
+    i, n = 0, len(runs)
+    while i < n:
+        group = [runs[i]]
+        i += 1
+        while True:
+            ps, pe = group[-1]
+            if (pe - ps) % 4 or buf[pe : pe + 1] not in (b"\n", b"\r"):
+                break
+            ns = pe + (2 if buf[pe : pe + 2] == b"\r\n" else 1)
+            if buf[ns - 1 : ns] != b"\n":
+                break
+            m = _B64_LINE.match(buf, ns)
+            if m is None or (m.end() < len(buf) and buf[m.end()] not in b"=\r\n\x00"):
+                break  # the next line is not (only) base64
+            group.append((ns, m.end()))
+            while i < n and runs[i][0] < m.end():
+                i += 1  # a run found inside the line just joined (possibly from a shifted start)
+        groups.append(group)
     return groups
 
 

@@ -470,3 +470,16 @@ def test_every_line_of_a_group_that_is_not_one_block_is_decoded(engine):
     assert len(binary_line) % 4 == 0 and not binary_line.endswith("=")
     text = binary_line + "\n" + _b64(secret)
     assert "aws_access_key_id" in {f.type for f in engine.scan_text(text)}
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le"])
+def test_wrapped_base64_of_non_ascii_text_is_one_block(engine, encoding):
+    """At 76 columns a line of base64 of Korean or UTF-16 text starts mid-character: the line still joins the block
+    (review of Dec 8)."""
+    if encoding == "utf-8":
+        secret = "메모: 운영 서버 접속 정보입니다. " * 3 + f"key {AKID} 끝"
+    else:  # UTF-16LE of mostly ASCII (PowerShell): 57 bytes per line, so line 2 starts on a zero byte
+        secret = "Write-Host 'deploying the service now'; " * 2 + f"$k = '{AKID}'"
+    blob = base64.b64encode(secret.encode(encoding)).decode()
+    wrapped = "\n".join(blob[i : i + 76] for i in range(0, len(blob), 76))
+    assert "aws_access_key_id" in {f.type for f in engine.scan_text(wrapped)}
