@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import flag_modified
 
 from mcpguard.errors import CryptoError, KeyUnavailable, MCPGuardError
 
@@ -100,6 +101,10 @@ class RotationReport:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+class _StaleVersion(Exception):
+    """Raised inside a write transaction to roll it back when the current KEK version changed under it."""
 
 
 class Vault:
@@ -229,7 +234,8 @@ class Vault:
         raw = value.encode("utf-8")
         if not raw or len(raw) > MAX_VALUE_BYTES:
             raise ValueError(f"credential value must be 1..{MAX_VALUE_BYTES} bytes")
-        for attempt in range(2):
+        conflicts = 0
+        for _attempt in range(4):
             with self.sessions() as s:
                 version = self._current_version(s)
             self._reserve(version)
@@ -250,18 +256,30 @@ class Vault:
                     ctx = self._ctx(row)
                     row.wrapped_dek, row.ciphertext = envelope.encrypt(self.kek, version, ctx, raw)
                     row.kek_version = version
+                    # Always written with the data key it belongs to, even when unchanged from what was read: SQLite
+                    # ignores FOR UPDATE, so a KEK rotation can re-wrap this row between our SELECT and UPDATE, and an
+                    # UPDATE of only the changed columns would pair our new data key with its newer KEK version.
+                    flag_modified(row, "kek_version")
                     row.fingerprint = envelope.fingerprint(self._fp_key, ctx, raw)
                     row.updated_at = now
                     row.expires_at = expires_at
                     if not created:
                         row.last_used_at = None
                     s.flush()
+                    # Our write holds the database's write lock now: if a KEK rotation made a newer version current
+                    # since we read it, start over under that one, so no row is written under a version a rotation
+                    # already swept (it would keep the old KEK in use after the rotation reported none left).
+                    if self._current_version(s) != version:
+                        raise _StaleVersion
                     return self._meta(row), created
             except IntegrityError:
                 # A concurrent first write for the same owner won the insert; retry once as a replace.
-                if attempt:
+                conflicts += 1
+                if conflicts > 1:
                     raise
-        raise AssertionError("unreachable")
+            except _StaleVersion:
+                pass
+        raise CryptoError("the vault's KEK version kept changing while writing; try again")
 
     def list(self, *, tenant: str, user_id: str) -> list[CredentialMeta]:
         """Metadata of every credential of ``user_id`` in ``tenant``, ordered by connector then name."""

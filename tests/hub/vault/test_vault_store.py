@@ -336,3 +336,30 @@ def test_open_warns_when_rotation_is_due(engine: Engine, kek: FileKEKProvider, c
     with caplog.at_level("WARNING", logger="hub.vault"):
         Vault.open(engine, kek, FP_KEY, rotate_after_encryptions=1)
     assert "rotate-kek" in caplog.text and SECRET not in caplog.text
+
+
+def test_a_rotation_between_a_writes_select_and_update_leaves_a_consistent_row(tmp_path: Path, kek: FileKEKProvider,
+                                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite ignores FOR UPDATE: a KEK rotation can re-wrap the row while a replace is between its SELECT and its
+    UPDATE. The replace must not pair its new data key with the rotation's KEK version (the credential would no
+    longer decrypt), nor leave a row under the version the rotation swept (found under load, Dec 8)."""
+    from hub.vault import store
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'race.sqlite3'}")
+    upgrade(engine)
+    vault = Vault.open(engine, kek, FP_KEY)
+    vault.put(**OWNER, value="first")
+    real = store.envelope.encrypt
+    rotated = []
+
+    def encrypt_after_a_rotation(*args, **kwargs):
+        if not rotated:
+            rotated.append(vault.rotate_kek())  # runs between the replace's SELECT and its UPDATE
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store.envelope, "encrypt", encrypt_after_a_rotation)
+    vault.put(**OWNER, value="second")
+    assert rotated and vault.reveal(**OWNER) == "second"
+    vault.retire_kek(rotated[0].version - 1)  # nothing is left under the swept version
+    assert vault.reveal(**OWNER) == "second"
+    engine.dispose()
