@@ -96,9 +96,10 @@ RULES = [
         id="phone.labelled",
         type="phone",
         category=Category.PII,
-        pattern=re.compile(rb"(?<![A-Za-z])(?:tel|phone|mobile|cell|fax):(\+?[0-9(][0-9\-. ()]{5,22}[0-9])",
-                           re.IGNORECASE),
-        caseless_anchors=(b"tel:", b"phone:", b"mobile:", b"cell:", b"fax:"),
+        pattern=re.compile(
+            rb"(?<![A-Za-z])(?:tel|telephone|phone|mobile|cell|fax):(\+?[0-9(][0-9\-. ()]{5,22}[0-9])", re.IGNORECASE
+        ),
+        caseless_anchors=(b"tel:", b"telephone:", b"phone:", b"mobile:", b"cell:", b"fax:"),
         max_len=40,
         extract=_labelled,
     )
