@@ -44,6 +44,22 @@ NODE_BIN = ROOT / "tests" / "servers" / "node_modules" / ".bin"
 EVERYTHING = str(NODE_BIN / "mcp-server-everything")
 
 
+class _Pass:
+    """A protector that forwards every frame unchanged (the hub's own cost without detection)."""
+
+    def protect(self, message, ctx):
+        from mcpguard.types import Outcome
+
+        return Outcome("forward", message)
+
+
+class _NoCreds:
+    """A credential resolver that injects nothing."""
+
+    async def resolve(self, principal, connector, credential):
+        return None
+
+
 def rss_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -105,20 +121,11 @@ def serve_hub(data: Path, port: int, pipeline: str, loop: str = "auto") -> None:
     from hub.app import create_app
     from hub.auth.dev import DevAuthenticator
     from hub.logs import configure_logging
-    from mcpguard.types import Outcome
-
-    class Pass:
-        def protect(self, message, ctx):
-            return Outcome("forward", message)
-
-    class NoCreds:
-        async def resolve(self, principal, connector, credential):
-            return None
 
     s = hub_settings(data, port)
     configure_logging("WARNING", stream=open(os.devnull, "w"))  # noqa: SIM115
-    kw = {"pipeline_factory": (lambda _s: Pass())} if pipeline == "pass" else {}
-    app = create_app(s, authenticator=DevAuthenticator(s), credential_sources={"secret": NoCreds()}, **kw)
+    kw = {"pipeline_factory": (lambda _s: _Pass())} if pipeline == "pass" else {}
+    app = create_app(s, authenticator=DevAuthenticator(s), credential_sources={"secret": _NoCreds()}, **kw)
     uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False, loop=loop,
                 http="h11" if loop == "asyncio" else "auto")
 
@@ -258,19 +265,10 @@ async def inproc(n: int, pipeline: str) -> dict:
     from hub.app import create_app
     from hub.auth.base import Principal
     from hub.auth.dev import DevAuthenticator
-    from mcpguard.types import Outcome
-
-    class Pass:
-        def protect(self, message, ctx):
-            return Outcome("forward", message)
-
-    class NoCreds:
-        async def resolve(self, principal, connector, credential):
-            return None
 
     s = hub_settings(Path(tempfile.mkdtemp()), 0)
-    kw = {"pipeline_factory": (lambda _s: Pass())} if pipeline == "pass" else {}
-    app = create_app(s, authenticator=DevAuthenticator(s), credential_sources={"secret": NoCreds()}, **kw)
+    kw = {"pipeline_factory": (lambda _s: _Pass())} if pipeline == "pass" else {}
+    app = create_app(s, authenticator=DevAuthenticator(s), credential_sources={"secret": _NoCreds()}, **kw)
     principal = Principal(user_id="bench@example.com", email="bench@example.com", tenant="dev")
     ctx = SimpleNamespace(request=SimpleNamespace(scope={"hub.principal": principal}, headers={}),
                           request_id=1, session=None)
@@ -317,22 +315,14 @@ async def loop_lag(emails: int, small_calls: int, pipeline: str) -> dict:
     from hub.app import create_app
     from hub.auth.base import Principal
     from hub.auth.dev import DevAuthenticator
-    from mcpguard.types import Direction, Outcome
-
-    class Pass:
-        def protect(self, message, ctx):
-            return Outcome("forward", message)
-
-    class NoCreds:
-        async def resolve(self, principal, connector, credential):
-            return None
+    from mcpguard.types import Direction
 
     frame = big_frame(emails)
     out: dict = {"emails": emails, "frame_bytes": len(json.dumps(frame))}
     for mode, n_small in (("inline", small_calls), ("offload", small_calls * 25)):
         s = hub_settings(Path(tempfile.mkdtemp()), 0)
-        kw = {"pipeline_factory": (lambda _s: Pass())} if pipeline == "pass" else {}
-        app = create_app(s, authenticator=DevAuthenticator(s), credential_sources={"secret": NoCreds()}, **kw)
+        kw = {"pipeline_factory": (lambda _s: _Pass())} if pipeline == "pass" else {}
+        app = create_app(s, authenticator=DevAuthenticator(s), credential_sources={"secret": _NoCreds()}, **kw)
         big_user = Principal(user_id="big@example.com", email="big@example.com", tenant="dev")
         small_user = Principal(user_id="small@example.com", email="small@example.com", tenant="dev")
         ctx = SimpleNamespace(request=SimpleNamespace(scope={"hub.principal": small_user}, headers={}),
